@@ -1,0 +1,284 @@
+"""The private request engine every resource and pager calls.
+
+One request is: take a concurrency slot, get a bearer token (API 2.0) if needed, pass the
+client-wide :class:`RateGate`, sign (API 1.0, afresh on every attempt), send through the
+:class:`Transport`, feed the quota headers back to the gate, map the status and ``fail[]`` to
+typed errors. :class:`RetryPolicy` repeats attempts according to :func:`should_retry`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from .auth import HmacAuth, OAuth2Auth, TokenCache
+from .envelope import (
+    Envelope,
+    Meta,
+    decode_envelope,
+    encode_request,
+    error_for_status,
+    raise_for_failures,
+)
+from .errors import AuthenticationError, ResponseDecodeError
+from .retry import RateGate, RateLimitInfo, RetryPolicy
+from .transport import RawResponse, Transport
+
+__all__ = ["ApiResponse", "Engine"]
+
+logger = logging.getLogger("mimecast_async")
+
+_JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+_BINARY_HEADERS = {"Content-Type": "application/json", "Accept": "*/*"}
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A successful response: the decoded envelope plus what the headers said."""
+
+    envelope: Envelope[Any]
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    request_id: str | None
+    rate_limit: RateLimitInfo | None
+
+
+class _TokenPayload(msgspec.Struct):
+    access_token: str
+    expires_in: float = 1800.0
+    token_type: str = "Bearer"
+
+
+class _OAuthError(msgspec.Struct):
+    error: str = ""
+
+
+_EMPTY_META = Meta()
+_TOKEN_DECODER = msgspec.json.Decoder(_TokenPayload, strict=False)
+_OAUTH_ERROR_DECODER = msgspec.json.Decoder(_OAuthError, strict=False)
+
+
+class Engine:
+    """Sends signed, gated, retried requests for one client."""
+
+    def __init__(
+        self,
+        *,
+        auth: HmacAuth | OAuth2Auth,
+        base_url: str,
+        transport: Transport,
+        policy: RetryPolicy,
+        max_concurrency: int,
+    ) -> None:
+        self.auth = auth
+        self.base_url = base_url
+        self.transport = transport
+        self.policy = policy
+        self.gate = RateGate(
+            clock=policy.clock, sleep=policy.sleep, max_wait=policy.max_rate_limit_wait
+        )
+        self.max_concurrency = max_concurrency
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._rng = random.Random(policy.seed)
+        self.tokens: TokenCache | None = None
+        if isinstance(auth, OAuth2Auth):
+            self.tokens = TokenCache(
+                self._fetch_token, refresh_margin=auth.refresh_margin, clock=policy.clock
+            )
+        self.rate_limit: RateLimitInfo | None = None
+        self.requests_sent = 0
+
+    async def call(
+        self,
+        path: str,
+        data: Sequence[Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
+        item_type: Any = Any,
+        raise_on_fail: bool = True,
+    ) -> ApiResponse:
+        """POST an envelope to ``path`` and decode ``data`` items as ``item_type``."""
+        body = encode_request(data, meta)
+
+        async def attempt(number: int) -> ApiResponse:
+            response, request_id, info = await self._send(path, body, number, _JSON_HEADERS)
+            self._raise_for_status(response, request_id, info, path)
+            envelope = decode_envelope(response.body, item_type, status=response.status, path=path)
+            if raise_on_fail:
+                raise_for_failures(envelope, request_id=request_id, path=path)
+            return ApiResponse(
+                envelope, response.status, response.headers, response.body, request_id, info
+            )
+
+        return await self.policy.run(
+            attempt, idempotent=idempotent, rng=self._rng, describe=f"POST {path}"
+        )
+
+    async def call_binary(
+        self,
+        path: str,
+        data: Sequence[Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
+    ) -> ApiResponse:
+        """POST to an endpoint that answers with a file (SIEM logs) or, when empty, JSON.
+
+        ``envelope`` is decoded (and ``fail[]`` checked) only for JSON answers; for a file it is
+        an empty envelope and the bytes are in ``body``.
+        """
+        body = encode_request(data, meta)
+
+        async def attempt(number: int) -> ApiResponse:
+            response, request_id, info = await self._send(path, body, number, _BINARY_HEADERS)
+            self._raise_for_status(response, request_id, info, path)
+            content_type = response.headers.get("content-type", "")
+            if "json" in content_type.lower():
+                envelope = decode_envelope(response.body, Any, status=response.status, path=path)
+                raise_for_failures(envelope, request_id=request_id, path=path)
+            else:
+                envelope = Envelope(meta=_EMPTY_META, data=[])
+            return ApiResponse(
+                envelope, response.status, response.headers, response.body, request_id, info
+            )
+
+        return await self.policy.run(
+            attempt, idempotent=idempotent, rng=self._rng, describe=f"POST {path}"
+        )
+
+    def _raise_for_status(
+        self,
+        response: RawResponse,
+        request_id: str | None,
+        info: RateLimitInfo | None,
+        path: str,
+    ) -> None:
+        if 200 <= response.status < 300:
+            return
+        retry_after = info.reset_after if info and info.reset_after is not None else 1.0
+        raise error_for_status(
+            response.status,
+            response.body,
+            request_id=request_id,
+            path=path,
+            retry_after=retry_after,
+        )
+
+    async def _send(
+        self, path: str, body: bytes, attempt: int, base_headers: Mapping[str, str]
+    ) -> tuple[RawResponse, str | None, RateLimitInfo | None]:
+        """One attempt (plus one re-authentication after a 401 with a bearer token)."""
+        reauthenticated = False
+        while True:
+            async with self._slots:
+                bearer = await self.tokens.get() if self.tokens is not None else None
+                await self.gate.acquire()
+                released = False
+                try:
+                    headers = dict(base_headers)
+                    if bearer is not None:
+                        request_id = str(uuid.uuid4())
+                        headers["Authorization"] = f"Bearer {bearer}"
+                        headers["x-request-id"] = request_id
+                    else:
+                        assert isinstance(self.auth, HmacAuth)
+                        signed = self.auth.sign(path)
+                        request_id = signed["x-mc-req-id"]
+                        headers.update(signed)
+                    self.requests_sent += 1
+                    response = await self.transport.send(
+                        "POST", self.base_url + path, headers, body
+                    )
+                    info = RateLimitInfo.from_headers(response.headers)
+                    released = True
+                    self.gate.release(info, status=response.status)
+                finally:
+                    if not released:
+                        self.gate.release(None, status=None)
+            if info is not None:
+                self.rate_limit = info
+            logger.debug(
+                "POST %s -> %d (attempt %d, request id %s)",
+                path,
+                response.status,
+                attempt,
+                request_id,
+            )
+            if response.status == 401 and bearer is not None and not reauthenticated:
+                assert self.tokens is not None
+                self.tokens.invalidate(bearer)
+                reauthenticated = True
+                continue
+            return response, request_id, info
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        """Ask ``/oauth/token`` for a client-credentials token: (access_token, expires_in)."""
+        assert isinstance(self.auth, OAuth2Auth)
+        auth = self.auth
+        url = self.base_url + auth.token_path
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json",
+        }
+
+        async def attempt(number: int) -> tuple[str, float]:
+            await self.gate.acquire()
+            released = False
+            try:
+                self.requests_sent += 1
+                response = await self.transport.send(
+                    "POST", url, headers, auth.token_request_body()
+                )
+                info = RateLimitInfo.from_headers(response.headers)
+                released = True
+                self.gate.release(info, status=response.status)
+            finally:
+                if not released:
+                    self.gate.release(None, status=None)
+            logger.debug("POST %s -> %d (attempt %d)", auth.token_path, response.status, number)
+            if response.status in (400, 401, 403):
+                code = _oauth_error_code(response.body)
+                raise AuthenticationError(
+                    "OAuth2 token request refused" + (f" ({code})" if code else ""),
+                    status=response.status,
+                    path=auth.token_path,
+                )
+            self._raise_for_status(response, None, info, auth.token_path)
+            try:
+                payload = _TOKEN_DECODER.decode(response.body)
+            except msgspec.MsgspecError:
+                raise ResponseDecodeError(
+                    "token response has no usable access_token",
+                    status=response.status,
+                    path=auth.token_path,
+                ) from None
+            if not payload.access_token:
+                raise ResponseDecodeError(
+                    "token response has an empty access_token", path=auth.token_path
+                )
+            return payload.access_token, float(payload.expires_in)
+
+        return await self.policy.run(
+            attempt, idempotent=True, rng=self._rng, describe="OAuth2 token request"
+        )
+
+    async def aclose(self) -> None:
+        if self.tokens is not None:
+            await self.tokens.aclose()
+
+
+def _oauth_error_code(body: bytes) -> str:
+    try:
+        code = _OAUTH_ERROR_DECODER.decode(body).error
+    except msgspec.MsgspecError:
+        return ""
+    return code if code.replace("_", "").isalnum() and len(code) < 64 else ""

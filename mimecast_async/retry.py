@@ -1,0 +1,293 @@
+"""Retry decisions, backoff, and the client-wide rate gate.
+
+* :func:`should_retry` is the whole retry rule as a pure decision over typed errors: reads retry on
+  transport errors, 429, 5xx, undecodable bodies and ``fail[]`` entries marked retryable;
+  mutations retry only when the request provably did not run (429, or a connection that failed
+  before anything was sent).
+* :class:`RetryPolicy` holds the knobs and drives tenacity; tenacity's own exceptions never
+  escape (the last real error is re-raised).
+* :class:`RateGate` is shared by every coroutine of a client. A 429 closes it for
+  ``X-RateLimit-Reset`` milliseconds so concurrent cursors pause together; a low
+  ``X-RateLimit-Remaining`` turns into a local call budget that paces requests before a 429.
+  https://integrations.mimecast.com/documentation/api-overview/rate-limiting/
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import tenacity
+
+from .errors import (
+    APIError,
+    ConfigurationError,
+    FailedRequestError,
+    RateLimitError,
+    ResponseDecodeError,
+    ServerError,
+    TransportError,
+)
+
+__all__ = ["RateGate", "RateLimitInfo", "RetryPolicy", "should_retry"]
+
+R = TypeVar("R")
+Sleep = Callable[[float], Awaitable[Any]]
+logger = logging.getLogger("mimecast_async")
+
+_LIMIT_NAMES = ("x-ratelimit-limit", "x-rate-limit-limit")
+_REMAINING_NAMES = ("x-ratelimit-remaining", "x-rate-limit-remaining")
+_RESET_NAMES = ("x-ratelimit-reset", "x-rate-limit-reset")
+
+
+def _header_number(headers: Mapping[str, str], names: tuple[str, ...]) -> float | None:
+    for name in names:
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            return None
+        return value if math.isfinite(value) and value >= 0 else None
+    return None
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """Quota state from the latest response's ``X-RateLimit-*`` headers.
+
+    ``reset_after`` is in seconds (the header is in milliseconds).
+    """
+
+    limit: int | None
+    remaining: int | None
+    reset_after: float | None
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> RateLimitInfo | None:
+        """Read both ``X-RateLimit-*`` and ``X-Rate-Limit-*`` (keys must be lower-case)."""
+        limit = _header_number(headers, _LIMIT_NAMES)
+        remaining = _header_number(headers, _REMAINING_NAMES)
+        reset = _header_number(headers, _RESET_NAMES)
+        if limit is None and remaining is None and reset is None:
+            return None
+        return cls(
+            limit=None if limit is None else int(limit),
+            remaining=None if remaining is None else int(remaining),
+            reset_after=None if reset is None else reset / 1000.0,
+        )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How calls are retried. ``sleep``, ``clock`` and ``seed`` are injectable for tests.
+
+    * ``max_attempts``: attempts per call for transient failures (5xx, transport, retryable
+      ``fail[]``), the first one included.
+    * ``max_rate_limit_retries``: how many 429s one call may absorb.
+    * ``max_rate_limit_wait``: the longest single rate-limit wait (seconds) before giving up with
+      :class:`RateLimitError`.
+    * backoff: ``backoff_initial * backoff_multiplier**n`` capped at ``backoff_max``, with up to
+      ``jitter`` (a fraction) taken off at random.
+    """
+
+    max_attempts: int = 5
+    max_rate_limit_retries: int = 20
+    max_rate_limit_wait: float = 120.0
+    backoff_initial: float = 0.5
+    backoff_multiplier: float = 2.0
+    backoff_max: float = 30.0
+    jitter: float = 0.5
+    sleep: Sleep = field(default=asyncio.sleep, repr=False, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ConfigurationError("RetryPolicy.max_attempts must be >= 1")
+        if self.max_rate_limit_retries < 0:
+            raise ConfigurationError("RetryPolicy.max_rate_limit_retries must be >= 0")
+        if self.max_rate_limit_wait < 0 or self.backoff_initial < 0 or self.backoff_max < 0:
+            raise ConfigurationError("RetryPolicy waits must be >= 0")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ConfigurationError("RetryPolicy.jitter must be between 0 and 1")
+
+    def backoff(self, retry_number: int, rng: random.Random) -> float:
+        """Seconds to wait before retry ``retry_number`` (1-based) of a transient failure."""
+        base = min(
+            self.backoff_max, self.backoff_initial * self.backoff_multiplier ** (retry_number - 1)
+        )
+        return base * (1.0 - self.jitter * rng.random())
+
+    async def run(
+        self,
+        attempt: Callable[[int], Awaitable[R]],
+        *,
+        idempotent: bool,
+        rng: random.Random,
+        describe: str = "request",
+    ) -> R:
+        """Call ``attempt(n)`` until it succeeds or the policy stops; re-raise the last error."""
+        counts = {"transient": 0, "rate_limited": 0}
+
+        def retry(error: BaseException) -> bool:
+            if not isinstance(error, Exception) or not should_retry(error, idempotent, self):
+                return False
+            kind = "rate_limited" if isinstance(error, RateLimitError) else "transient"
+            counts[kind] += 1
+            if kind == "rate_limited":
+                return counts[kind] <= self.max_rate_limit_retries
+            return counts[kind] < self.max_attempts
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            if isinstance(error, RateLimitError):
+                return 0.0  # the RateGate holds the next attempt until the quota resets
+            return self.backoff(counts["transient"], rng)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            logger.info(
+                "retrying %s after %s (attempt %d failed, next in %.2fs)",
+                describe,
+                type(error).__name__,
+                state.attempt_number,
+                state.upcoming_sleep,
+            )
+
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception(retry),
+            wait=wait,
+            stop=tenacity.stop_never,
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        async for attempt_state in retrying:
+            with attempt_state:
+                return await attempt(attempt_state.retry_state.attempt_number)
+        raise AssertionError("unreachable: tenacity stopped without an outcome")
+
+
+def should_retry(error: Exception, idempotent: bool, policy: RetryPolicy) -> bool:
+    """Whether ``error`` may be retried for a call that is (or is not) idempotent."""
+    if isinstance(error, RateLimitError):
+        return error.retry_after <= policy.max_rate_limit_wait
+    if isinstance(error, TransportError):
+        if not error.retryable:
+            return False
+        return idempotent or not error.request_sent
+    if not idempotent:
+        return False
+    if isinstance(error, ServerError):
+        return True
+    if isinstance(error, FailedRequestError):
+        return bool(error.failures) and all(failure.retryable for failure in error.failures)
+    if isinstance(error, ResponseDecodeError):
+        return True
+    return isinstance(error, APIError) and error.status in (502, 503, 504)
+
+
+class RateGate:
+    """A client-wide gate in front of every request.
+
+    * :meth:`close_for` (on a 429) holds every coroutine until the reset time has passed;
+    * after a response, the budget is ``remaining`` minus the requests still in flight; at zero the
+      gate stays closed until the quota resets, then lets one probe through to learn the new
+      budget. This paces a burst of cursors so that a quota window costs at most one 429.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        max_wait: float = 120.0,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._max_wait = max_wait
+        self._closed_until = 0.0
+        self._budget: int | None = None
+        self._in_flight = 0
+        self._waiters: list[asyncio.Future[None]] = []
+        self.waits = 0
+        self.waited = 0.0
+
+    @property
+    def closed_for(self) -> float:
+        """Seconds until the gate reopens (0 when open)."""
+        return max(0.0, self._closed_until - self._clock())
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def acquire(self) -> None:
+        """Wait until a request may be sent, then reserve it. Pair with :meth:`release`."""
+        while True:
+            now = self._clock()
+            if now < self._closed_until:
+                delay = self._closed_until - now
+                if delay > self._max_wait:
+                    raise RateLimitError(
+                        f"rate limit wait of {delay:.1f}s exceeds max_rate_limit_wait",
+                        retry_after=delay,
+                        status=429,
+                    )
+                self.waits += 1
+                self.waited += delay
+                logger.debug("rate gate closed: waiting %.3fs", delay)
+                await self._sleep(delay)
+                continue
+            if self._closed_until:
+                # The quota window has passed: let a single probe learn the new budget.
+                self._closed_until = 0.0
+                self._budget = 1
+            if self._budget is None or self._budget > 0:
+                if self._budget is not None:
+                    self._budget -= 1
+                self._in_flight += 1
+                return
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+
+    def release(self, info: RateLimitInfo | None, *, status: int | None) -> None:
+        """Record the outcome of a request reserved by :meth:`acquire`."""
+        self._in_flight = max(0, self._in_flight - 1)
+        if status == 429:
+            reset = info.reset_after if info and info.reset_after is not None else None
+            self.close_for(reset if reset is not None else 1.0)
+        elif info is not None and info.remaining is not None:
+            budget = max(0, info.remaining - self._in_flight)
+            self._budget = budget
+            if budget == 0:
+                reset = info.reset_after if info.reset_after is not None else 1.0
+                self._closed_until = max(self._closed_until, self._clock() + reset)
+        elif self._budget == 0 and not self._closed_until and self._in_flight == 0:
+            self._budget = 1  # no quota news (transport error): let one request probe again
+        self._wake()
+
+    def close_for(self, seconds: float) -> None:
+        """Close the gate for ``seconds`` from now (a 429's ``X-RateLimit-Reset``)."""
+        self._closed_until = max(self._closed_until, self._clock() + max(0.0, seconds))
+        self._budget = 0
+        self._wake()
+
+    def _wake(self) -> None:
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters.clear()
