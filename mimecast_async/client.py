@@ -270,3 +270,75 @@ class MimecastClient:
         if resource is None:
             resource = self._resources[name] = factory(self)
         return resource
+
+    @property
+    def policies(self) -> PoliciesResource:
+        """Blocked-sender policies (/api/policy/blockedsenders/*)."""
+        from .resources.policies import PoliciesResource
+
+        resource: PoliciesResource = self._resource("policies", PoliciesResource)
+        return resource
+
+    @property
+    def groups(self) -> GroupsResource:
+        """Directory groups and members (/api/directory/*)."""
+        from .resources.groups import GroupsResource
+
+        resource: GroupsResource = self._resource("groups", GroupsResource)
+        return resource
+
+    @property
+    def senders(self) -> SendersResource:
+        """Permitted and blocked senders (/api/managedsender/*)."""
+        from .resources.senders import SendersResource
+
+        resource: SendersResource = self._resource("senders", SendersResource)
+        return resource
+
+    @property
+    def urls(self) -> UrlsResource:
+        """Managed URLs and URL decoding (/api/ttp/url/*)."""
+        from .resources.urls import UrlsResource
+
+        resource: UrlsResource = self._resource("urls", UrlsResource)
+        return resource
+
+    @property
+    def logs(self) -> LogsResource:
+        """Log streams: TTP, archive search, audit and SIEM logs."""
+        from .resources.logs import LogsResource
+
+        resource: LogsResource = self._resource("logs", LogsResource)
+        return resource
+
+    @property
+    def archive(self) -> ArchiveResource:
+        """Archive search, message list and detail (/api/archive/*)."""
+        from .resources.archive import ArchiveResource
+
+        resource: ArchiveResource = self._resource("archive", ArchiveResource)
+        return resource
+
+    @property
+    def tracking(self) -> TrackingResource:
+        """Message tracking (/api/message-finder/*)."""
+        from .resources.tracking import TrackingResource
+
+        resource: TrackingResource = self._resource("tracking", TrackingResource)
+        return resource
+
+    @property
+    def holds(self) -> HoldsResource:
+        """Held messages (/api/gateway/*)."""
+        from .resources.holds import HoldsResource
+
+        resource: HoldsResource = self._resource("holds", HoldsResource)
+        return resource
+
+    @property
+    def users(self) -> UsersResource:
+        """User aliases (/api/user/*)."""
+        from .resources.users import UsersResource
+
+        resource: UsersResource = self._resource("users", UsersResource)
+        return resource

@@ -1,0 +1,1 @@
+"""Thin resource classes: each method builds a request item and calls the engine."""
