@@ -276,8 +276,11 @@ class RateGate:
             if budget == 0:
                 reset = info.reset_after if info.reset_after is not None else 1.0
                 self._closed_until = max(self._closed_until, self._clock() + reset)
+        elif status is not None:
+            if not self._closed_until:
+                self._budget = None  # a response without quota headers: nothing to pace by
         elif self._budget == 0 and not self._closed_until and self._in_flight == 0:
-            self._budget = 1  # no quota news (transport error): let one request probe again
+            self._budget = 1  # no answer at all (transport error): let one request probe again
         self._wake()
 
     def close_for(self, seconds: float) -> None:

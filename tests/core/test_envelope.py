@@ -1,0 +1,128 @@
+"""Pure envelope functions: request bodies, response decoding, the status/fail -> error table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import pytest
+
+import mimecast_async as mc
+from mimecast_async.envelope import (
+    decode_envelope,
+    encode_request,
+    error_for_status,
+    raise_for_failures,
+)
+
+
+def test_request_body_always_has_a_data_array() -> None:
+    assert json.loads(encode_request()) == {"data": []}
+    assert json.loads(encode_request([{"id": "x"}], {"pagination": {"pageSize": 5}})) == {
+        "meta": {"pagination": {"pageSize": 5}},
+        "data": [{"id": "x"}],
+    }
+
+
+def test_decode_reads_pagination_and_failures() -> None:
+    body = json.dumps(
+        {
+            "meta": {"status": 200, "pagination": {"pageSize": 2, "next": "abc"}},
+            "data": [{"a": 1}],
+            "fail": [
+                {
+                    "key": {"id": "g1"},
+                    "errors": [{"code": "err_x", "message": "bad", "retryable": True}],
+                }
+            ],
+        }
+    ).encode()
+    envelope = decode_envelope(body)
+    assert envelope.next_token == "abc"
+    assert envelope.data == [{"a": 1}]
+    with pytest.raises(mc.FailedRequestError) as caught:
+        raise_for_failures(envelope, request_id="rid-1", path="/api/p")
+    error = caught.value
+    assert error.status == 200 and error.request_id == "rid-1"
+    assert error.codes == ["err_x"]
+    assert error.failures[0].key == {"id": "g1"} and error.failures[0].retryable
+
+
+class Item(msgspec.Struct):
+    name: str
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b'{"data": []}',  # missing meta
+        b'{"meta": {}, "data": {"a": 1}}',  # data not a list
+        b'{"meta": {}, "data": [{"name": 5}]}',  # wrong type in a field
+        b'{"meta": {"status": "x"}, "data": []}',
+        b"[1, 2]",
+        b"[" * 100_000,
+        b'{"meta": {}, "data": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+    ],
+)
+def test_hostile_bodies_become_response_decode_errors(body: bytes) -> None:
+    with pytest.raises(mc.ResponseDecodeError):
+        decode_envelope(body, Item, path="/api/x")
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, mc.BadRequestError),
+        (401, mc.AuthenticationError),
+        (403, mc.PermissionDeniedError),
+        (404, mc.NotFoundError),
+        (409, mc.ConflictError),
+        (418, mc.BindingExpiredError),
+        (429, mc.RateLimitError),
+        (500, mc.ServerError),
+        (502, mc.ServerError),
+        (503, mc.ServerError),
+        (422, mc.APIError),
+    ],
+)
+def test_status_table(status: int, cls: type[mc.APIError]) -> None:
+    body = json.dumps(
+        {
+            "meta": {"status": status},
+            "data": [],
+            "fail": [{"errors": [{"code": "err_code_here", "message": "why"}]}],
+        }
+    ).encode()
+    error = error_for_status(status, body, request_id="rid", path="/api/p", retry_after=1.5)
+    assert type(error) is cls
+    assert error.status == status and error.request_id == "rid"
+    assert error.codes == ["err_code_here"]
+    assert "err_code_here" in str(error) and "rid" in str(error)
+    if isinstance(error, mc.RateLimitError):
+        assert error.retry_after == 1.5
+
+
+def test_error_body_that_is_not_json_still_maps() -> None:
+    error = error_for_status(503, b"<html>oops</html>")
+    assert isinstance(error, mc.ServerError) and error.codes == []
+
+
+def test_every_api_error_is_a_mimecast_error() -> None:
+    classes: list[Any] = [
+        mc.BadRequestError,
+        mc.AuthenticationError,
+        mc.PermissionDeniedError,
+        mc.NotFoundError,
+        mc.ConflictError,
+        mc.BindingExpiredError,
+        mc.RateLimitError,
+        mc.ServerError,
+        mc.FailedRequestError,
+    ]
+    for cls in classes:
+        assert issubclass(cls, mc.APIError) and issubclass(cls, mc.MimecastError)
+    assert issubclass(mc.RequestTimeout, mc.TransportError)
+    assert issubclass(mc.InvalidInputError, ValueError)
