@@ -25,7 +25,15 @@ from .retry import RateLimitInfo, RetryPolicy
 from .transport import DEFAULT_MAX_RESPONSE_BYTES, Transport
 
 if TYPE_CHECKING:
-    pass
+    from .resources.archive import ArchiveResource
+    from .resources.groups import GroupsResource
+    from .resources.holds import HoldsResource
+    from .resources.logs import LogsResource
+    from .resources.policies import PoliciesResource
+    from .resources.senders import SendersResource
+    from .resources.tracking import TrackingResource
+    from .resources.urls import UrlsResource
+    from .resources.users import UsersResource
 
 __all__ = ["HMAC_REGIONS", "OAUTH2_REGIONS", "MimecastClient"]
 
