@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Operation", "OperationResult", "failure", "validation_failure"]
+__all__ = ["HTTPFault", "Operation", "OperationResult", "failure", "validation_failure"]
 
 
 @dataclass
@@ -21,6 +21,18 @@ class OperationResult:
     data: list[Any] = field(default_factory=list)
     fail: list[dict[str, Any]] = field(default_factory=list)
     pagination: dict[str, Any] | None = None
+    #: Extra ``meta`` keys (e.g. SIEM's ``isLastToken``).
+    meta: dict[str, Any] | None = None
+
+
+class HTTPFault(Exception):
+    """Raised by an operation for a transport-level answer: HTTP ``status`` with one fail code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
 
 
 #: (data items, meta) -> result. Operations may raise :class:`HTTPFault` (see app) for
