@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .auth import HmacAuth, OAuth2Auth
+from .batch import BatchFailure, BatchResult
 from .client import MimecastClient
 from .errors import (
     APIError,
@@ -26,23 +27,57 @@ from .errors import (
     ServerError,
     TransportError,
 )
+from .models import (
+    Alias,
+    ArchiveMessage,
+    ArchiveSearchResult,
+    BlockedSenderPolicy,
+    DecodedUrl,
+    Group,
+    GroupMember,
+    GroupMemberChange,
+    HeldMessage,
+    ManagedSender,
+    ManagedUrl,
+    MessageDetail,
+    MessageInfo,
+    RejectResult,
+    TrackedEmail,
+)
+from .resources.archive import ArchiveQuery
 from .retry import RateGate, RateLimitInfo, RetryPolicy
 
 __version__ = "0.1.0"
 
 __all__ = [
     "APIError",
+    "Alias",
+    "ArchiveMessage",
+    "ArchiveQuery",
+    "ArchiveSearchResult",
     "AuthenticationError",
     "BadRequestError",
+    "BatchFailure",
+    "BatchResult",
     "BindingExpiredError",
+    "BlockedSenderPolicy",
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "DecodedUrl",
     "ErrorDetail",
     "FailedRequestError",
     "Failure",
+    "Group",
+    "GroupMember",
+    "GroupMemberChange",
+    "HeldMessage",
     "HmacAuth",
     "InvalidInputError",
+    "ManagedSender",
+    "ManagedUrl",
+    "MessageDetail",
+    "MessageInfo",
     "MimecastClient",
     "MimecastError",
     "NotFoundError",
@@ -52,9 +87,11 @@ __all__ = [
     "RateGate",
     "RateLimitError",
     "RateLimitInfo",
+    "RejectResult",
     "RequestTimeout",
     "ResponseDecodeError",
     "RetryPolicy",
     "ServerError",
+    "TrackedEmail",
     "TransportError",
 ]

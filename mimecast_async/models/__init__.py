@@ -2,6 +2,126 @@
 
 from __future__ import annotations
 
+from .archive import (
+    Address,
+    ArchiveMessage,
+    ArchiveSearchResult,
+    ArchiveView,
+    MessageAttachment,
+    MessageDetail,
+    MessageHeader,
+)
 from .base import Model
+from .groups import (
+    DeletedGroup,
+    Group,
+    GroupMember,
+    GroupMemberChange,
+    GroupSource,
+)
+from .holds import (
+    HeldMessage,
+    RejectReason,
+    RejectResult,
+    ReleaseResult,
+)
+from .policies import (
+    AddressesBasedOn,
+    BlockedSenderPolicy,
+    DeletedPolicy,
+    Policy,
+    PolicyAddress,
+    PolicyConditions,
+    PolicyOption,
+    ReceiverType,
+    SenderType,
+)
+from .senders import (
+    ManagedSender,
+    SenderAction,
+)
+from .tracking import (
+    DeliveredMessage,
+    DeliveryMetaInfo,
+    MessageComponent,
+    MessageInfo,
+    MessageInfoDetail,
+    PolicyInfo,
+    RecipientInfo,
+    RecipientMetaInfo,
+    RetentionInfo,
+    SpamCheck,
+    SpamInfo,
+    SpamProcessingDetail,
+    SymbolGroup,
+    TrackedEmail,
+    Verdict,
+    VerdictAugmentation,
+    VerdictCategory,
+    VerdictSubcategory,
+)
+from .urls import (
+    DecodedUrl,
+    ManagedUrl,
+    ManagedUrlAction,
+    MatchType,
+)
+from .users import (
+    Alias,
+    AliasList,
+)
 
-__all__ = ["Model"]
+__all__ = [
+    "Address",
+    "AddressesBasedOn",
+    "Alias",
+    "AliasList",
+    "ArchiveMessage",
+    "ArchiveSearchResult",
+    "ArchiveView",
+    "BlockedSenderPolicy",
+    "DecodedUrl",
+    "DeletedGroup",
+    "DeletedPolicy",
+    "DeliveredMessage",
+    "DeliveryMetaInfo",
+    "Group",
+    "GroupMember",
+    "GroupMemberChange",
+    "GroupSource",
+    "HeldMessage",
+    "ManagedSender",
+    "ManagedUrl",
+    "ManagedUrlAction",
+    "MatchType",
+    "MessageAttachment",
+    "MessageComponent",
+    "MessageDetail",
+    "MessageHeader",
+    "MessageInfo",
+    "MessageInfoDetail",
+    "Model",
+    "Policy",
+    "PolicyAddress",
+    "PolicyConditions",
+    "PolicyInfo",
+    "PolicyOption",
+    "ReceiverType",
+    "RecipientInfo",
+    "RecipientMetaInfo",
+    "RejectReason",
+    "RejectResult",
+    "ReleaseResult",
+    "RetentionInfo",
+    "SenderAction",
+    "SenderType",
+    "SpamCheck",
+    "SpamInfo",
+    "SpamProcessingDetail",
+    "SymbolGroup",
+    "TrackedEmail",
+    "Verdict",
+    "VerdictAugmentation",
+    "VerdictCategory",
+    "VerdictSubcategory",
+]
