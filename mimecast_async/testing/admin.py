@@ -210,13 +210,13 @@ class _Fields:
 
     def email(self, field_name: str, *, required: bool = False) -> str | None:
         value = self.text(field_name, required=required)
-        if value is not None and not is_email(value.strip()):
+        if value is not None and (_CONTROL.search(value) or not is_email(value.strip())):
             self.fail(field_name, "invalid_email_address")
         return value.strip() if value is not None else None
 
     def domain(self, field_name: str, *, required: bool = False) -> str | None:
         value = self.text(field_name, required=required)
-        if value is not None and not is_domain(value.strip()):
+        if value is not None and (_CONTROL.search(value) or not is_domain(value.strip())):
             self.fail(field_name, "invalid_domain")
         return value.strip().lower() if value is not None else None
 
