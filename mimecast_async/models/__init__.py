@@ -17,6 +17,7 @@ from .groups import (
     Group,
     GroupMember,
     GroupMemberChange,
+    GroupSearch,
     GroupSource,
 )
 from .holds import (
@@ -88,6 +89,7 @@ __all__ = [
     "Group",
     "GroupMember",
     "GroupMemberChange",
+    "GroupSearch",
     "GroupSource",
     "HeldMessage",
     "ManagedSender",

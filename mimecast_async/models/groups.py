@@ -7,9 +7,18 @@ from __future__ import annotations
 
 from typing import Literal
 
+import msgspec
+
 from .base import Model
 
-__all__ = ["DeletedGroup", "Group", "GroupMember", "GroupMemberChange", "GroupSource"]
+__all__ = [
+    "DeletedGroup",
+    "Group",
+    "GroupMember",
+    "GroupMemberChange",
+    "GroupSearch",
+    "GroupSource",
+]
 
 #: ``source`` of a group: Mimecast's own directory or a synchronised LDAP one.
 GroupSource = Literal["cloud", "ldap"]
@@ -24,6 +33,14 @@ class Group(Model):
     parent_id: str | None = None
     folder_count: int | None = None
     user_count: int | None = None
+
+
+class GroupSearch(Model):
+    """One ``find-groups`` data item: the matching ``folders`` and the query echoed."""
+
+    folders: list[Group] = msgspec.field(default_factory=list)
+    query: str | None = None
+    source: str | None = None
 
 
 class DeletedGroup(Model):

@@ -5,12 +5,12 @@ https://integrations.mimecast.com/documentation/endpoint-reference/directory/
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, get_args
 
 from ..batch import BatchResult
 from ..errors import InvalidInputError
-from ..models.groups import Group, GroupMember, GroupMemberChange, GroupSource
+from ..models.groups import Group, GroupMember, GroupMemberChange, GroupSearch, GroupSource
 from ..pagination import AsyncPager, nested_items
 from ..validation import (
     require_choice,
@@ -37,8 +37,11 @@ _REMOVE = "/api/directory/remove-group-member"
 #: Members sent per ``add-group-member`` call (the FortiSOAR connector's documented maximum).
 MEMBERS_PER_CALL = 100
 _SOURCES: tuple[str, ...] = get_args(GroupSource)
-_GROUP_PAGE, _GROUPS = nested_items("folders", Group)
 _MEMBER_PAGE, _MEMBER_RECORDS = nested_items("groupMembers", GroupMember)
+
+
+def _groups(data: Sequence[Any]) -> list[Any]:
+    return [group for entry in data for group in entry.folders]
 
 
 class GroupsResource(Resource):
@@ -75,8 +78,8 @@ class GroupsResource(Resource):
             self._client,
             _FIND,
             item,
-            item_type=_GROUP_PAGE,
-            extract=_GROUPS,
+            item_type=GroupSearch,
+            extract=_groups,
             page_size=page_size,
             limit=limit,
         )
