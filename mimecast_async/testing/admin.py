@@ -10,6 +10,16 @@ Mimecast semantics kept here: every ``data`` item behaves like a separate call, 
 becomes a ``fail[]`` entry keyed by that item while the others still succeed; list calls take one
 item and page with opaque tokens bound to the query. Request and response fields are Mimecast's
 own (MIMECAST_API.md §5 and the seeds' JSON schemas).
+
+``fail[]`` codes (``field`` names the dotted request field, e.g. ``policy.from.emailAddress``):
+``err_validation_null`` / ``_blank`` (missing / empty required field), ``_invalid_value`` (bad
+enum, type, or combination), ``_invalid_email_address``, ``_invalid_domain``, ``_invalid_cidr``,
+``_invalid_date``, ``_invalid_url`` (incl. a ``#`` fragment), ``_invalid_query`` (archive XML),
+``_invalid_page_token``, ``_invalid_page_size``, ``_too_many_items`` (over an item limit);
+``err_policy_not_found``, ``err_folder_not_found``, ``err_folder_group_member_already_exists``,
+``err_folder_email_address_not_found``, ``err_managed_url_exists_code``,
+``err_managed_url_not_found``, ``err_url_decode_failed``, ``err_message_not_found``,
+``err_user_not_found``.
 """
 
 from __future__ import annotations
