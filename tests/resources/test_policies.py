@@ -1,0 +1,129 @@
+"""Blocked-sender policies against the emulator: create, get, list, update, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import mimecast_async as mc
+from mimecast_async.testing import MimecastEmulator
+
+CREATE = "/api/policy/blockedsenders/create-policy"
+DELETE = "/api/policy/blockedsenders/delete-policy"
+
+
+async def test_create_sends_nested_parties_and_decodes_the_policy(
+    client: mc.MimecastClient, emu: MimecastEmulator
+) -> None:
+    policy = await client.policies.create_blocked_sender(
+        description="Block the phisher",
+        sender_type="individual_email_address",
+        sender_value="ceo@evil.example",
+        receiver_type="email_domain",
+        receiver_value="example.com",
+        addresses_based_on="both",
+        source_ips="192.0.2.0/24, 198.51.100.0/25",
+    )
+    assert isinstance(policy, mc.BlockedSenderPolicy) and policy.id
+    stored: dict[str, Any] = emu.admin.policies[policy.id]
+    assert stored["option"] == "block_sender"
+    assert stored["policy"]["from"] == {
+        "type": "individual_email_address",
+        "emailAddress": "ceo@evil.example",
+    }
+    assert stored["policy"]["to"] == {"type": "email_domain", "emailDomain": "example.com"}
+    assert stored["policy"]["fromPart"] == "both"
+    assert stored["policy"]["conditions"]["sourceIPs"] == ["192.0.2.0/24", "198.51.100.0/25"]
+    assert emu.admin.mutations[CREATE] == 1
+    body = policy.policy
+    assert body is not None and body.from_ is not None and body.to is not None
+    assert body.from_.email_address == "ceo@evil.example" and body.from_type == body.from_.type
+    assert body.to.value == "example.com" and body.from_part == "both"
+    assert body.conditions is not None and body.conditions.source_ips[0] == "192.0.2.0/24"
+    assert body.create_time is not None and body.create_time.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("sender_type", "sender_value", "wire"),
+    [
+        ("email_domain", "evil.example", {"emailDomain": "evil.example"}),
+        ("internal_addresses", None, {}),
+        ("external_addresses", None, {}),
+    ],
+)
+async def test_every_sender_type(
+    client: mc.MimecastClient,
+    emu: MimecastEmulator,
+    sender_type: Any,
+    sender_value: str | None,
+    wire: dict[str, str],
+) -> None:
+    policy = await client.policies.create_blocked_sender(
+        description="t", option="no_action", sender_type=sender_type, sender_value=sender_value
+    )
+    stored = emu.admin.policies[policy.id]
+    assert stored["policy"]["from"] == {"type": sender_type, **wire}
+    assert stored["option"] == "no_action"
+
+
+async def test_profile_group_sender(client: mc.MimecastClient, emu: MimecastEmulator) -> None:
+    group_id = next(iter(emu.admin.groups))
+    policy = await client.policies.create_blocked_sender(
+        description="group", sender_type="profile_group", sender_value=group_id
+    )
+    assert emu.admin.policies[policy.id]["policy"]["from"]["groupId"] == group_id
+
+
+async def test_get_and_list(client: mc.MimecastClient, emu: MimecastEmulator) -> None:
+    created = await client.policies.create_blocked_sender(
+        description="listed", sender_value="x@evil.example"
+    )
+    fetched = await client.policies.get_blocked_sender(created.id)
+    assert fetched == created
+    pager = client.policies.list_blocked_senders(page_size=2)
+    assert isinstance(pager, mc.pagination.AsyncPager)
+    everything = await pager.to_list()
+    assert {p.id for p in everything} == set(emu.admin.policies)
+
+
+async def test_update_changes_given_settings_and_keeps_the_rest(
+    client: mc.MimecastClient, emu: MimecastEmulator
+) -> None:
+    created = await client.policies.create_blocked_sender(
+        description="before", sender_value="x@evil.example", source_ips=["192.0.2.0/24"]
+    )
+    updated = await client.policies.update_blocked_sender(
+        created.id, description="after", receiver_type="internal_addresses", option="no_action"
+    )
+    assert updated.id == created.id
+    stored = emu.admin.policies[created.id]
+    assert stored["option"] == "no_action"
+    assert stored["policy"]["description"] == "after"
+    assert stored["policy"]["to"] == {"type": "internal_addresses"}
+    assert stored["policy"]["from"]["emailAddress"] == "x@evil.example"
+    assert stored["policy"]["conditions"]["sourceIPs"] == ["192.0.2.0/24"]
+    assert len(emu.admin.policies) == len({created.id} | set(emu.admin.policies))
+    # update posts to create-policy with the id (no update-policy endpoint exists)
+    assert emu.admin.mutations[CREATE] == 2
+    assert emu.stats.requests.get("/api/policy/blockedsenders/update-policy", 0) == 0
+
+
+async def test_update_sender_value_only(client: mc.MimecastClient, emu: MimecastEmulator) -> None:
+    created = await client.policies.create_blocked_sender(
+        description="d", sender_value="x@evil.example"
+    )
+    await client.policies.update_blocked_sender(created.id, sender_value="y@evil.example")
+    assert emu.admin.policies[created.id]["policy"]["from"]["emailAddress"] == "y@evil.example"
+
+
+async def test_delete(client: mc.MimecastClient, emu: MimecastEmulator) -> None:
+    created = await client.policies.create_blocked_sender(
+        description="doomed", sender_value="x@evil.example"
+    )
+    assert await client.policies.delete_blocked_sender(created.id) is None
+    assert created.id not in emu.admin.policies
+    assert emu.admin.mutations[DELETE] == 1
+    with pytest.raises(mc.FailedRequestError) as caught:
+        await client.policies.get_blocked_sender(created.id)
+    assert caught.value.codes == ["err_policy_not_found"]
