@@ -148,7 +148,11 @@ class EmulatorApp:
             return await self._token(request)
         try:
             if path == DISCOVER_PATH:
-                self.hmac.check_app_headers(request.headers)
+                authorization = request.headers.get("Authorization", "")
+                if authorization[:7].lower() == "bearer ":
+                    self.tokens.verify(authorization)
+                else:
+                    self.hmac.check_app_headers(request.headers)
                 return await self._discover(request, anonymous)
             quota_key, bearer = self._authenticate(path, request)
         except AuthFailure as refused:

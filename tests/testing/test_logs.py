@@ -9,8 +9,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+import mimecast_async as mc
 from mimecast_async.testing import FaultPlan, MimecastEmulator
 from tests.testing.helpers import body_date, collect, post
+
+URL = "/api/ttp/url/get-logs"
 
 # path, log type, start field, end field, list key, honours oldestFirst, time field
 ENDPOINTS = [
@@ -258,3 +261,29 @@ async def test_time_range_is_fixed_and_plausible() -> None:
     start, end = first.time_range
     assert datetime(2000, 1, 1, tzinfo=timezone.utc) <= start < end
     assert end <= datetime.now(timezone.utc) + timedelta(days=1)
+
+
+@pytest.mark.parametrize("scheme", ["hmac", "oauth2"])
+async def test_sdk_client_pages_through_a_random_fault_plan(scheme: str) -> None:
+    plan = FaultPlan(seed=21, rate=0.25, burst_reset_ms=5, slow_body_seconds=0.01)
+    async with MimecastEmulator(seed=1, records=3_000, faults=plan) as emu:
+        start, end = emu.time_range
+        auth = emu.hmac_auth if scheme == "hmac" else emu.oauth2_auth
+        item = {"from": body_date(start), "to": body_date(end), "oldestFirst": True}
+        got: list[dict[str, Any]] = []
+        token = None
+        retry = mc.RetryPolicy(backoff_initial=0.001, seed=1)
+        async with mc.MimecastClient(
+            auth, base_url=emu.base_url, timeout=10, retry=retry
+        ) as client:
+            while True:
+                pagination: dict[str, Any] = {"pageSize": 100}
+                if token:
+                    pagination["pageToken"] = token
+                envelope = await client.request(URL, [item], meta={"pagination": pagination})
+                got += envelope["data"][0]["clickLogs"]
+                token = envelope["meta"]["pagination"].get("next")
+                if not token:
+                    break
+        assert got == emu.expected("ttp_url", start, end)
+        assert len(emu.stats.faults) >= 5
