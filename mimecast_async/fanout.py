@@ -1,0 +1,574 @@
+"""Concurrent, time-sliced log streams with exactly-once checkpoints.
+
+How a pull of ``[start, end)`` is split, and why:
+
+* The window starts as ``2 x concurrency`` equal time slices (whole seconds). Traffic is rarely
+  even (a phishing wave puts most of a day's clicks in one hour), so slices are also split *as
+  they are read*: a cursor reads at most ``CHUNK_PAGES`` pages of a slice, then cuts the slice at
+  the timestamp it reached. What it read becomes a finished chunk; the unread remainder is split
+  into pieces sized by the record density just observed and queued for any idle cursor. Dense
+  regions therefore fan out over every cursor, sparse ones cost one request, and no cursor ever
+  holds more than a few pages.
+* Each slice is queried with a window widened by one second on both sides and keeps only the
+  records whose own timestamp falls in ``[slice.start, slice.end)``, so no record is lost or
+  doubled whether the server treats from/to as inclusive or exclusive. A cut is only made where
+  the run of records sharing the cut timestamp lies entirely in the current page, so identical
+  timestamps straddling a page boundary are neither lost nor doubled.
+* Ordered mode delivers slices oldest first. Cursors work at most ``2 x concurrency`` slices
+  ahead of the one being delivered and each slice holds at most ``CHUNK_PAGES`` pages, so memory
+  is bounded by a few pages per cursor whatever the size of the pull. Servers that page newest
+  first (audit events, archive search logs) are handled the same way: a cut keeps the newest
+  part and queues the older remainder before it; each finished slice is reversed on delivery.
+* Unordered mode delivers each page as soon as it arrives, with a bounded queue.
+* The checkpoint lists the undelivered segments; a partly delivered segment is narrowed to its
+  delivery point and carries the content hashes of the records already delivered at that exact
+  timestamp, so a resume restarts at record k+1 even mid-page, mid-run and with many cursors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import operator
+from collections import Counter, deque
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .checkpoint import Checkpoint, Segment, query_fingerprint, record_hash
+from .dates import format_datetime, require_aware
+from .errors import InvalidInputError, PaginationError, ResponseDecodeError
+from .pagination import Page, check_page_size, nested_items
+
+if TYPE_CHECKING:
+    from .client import MimecastClient
+
+__all__ = ["CHUNK_PAGES", "LogSpec", "LogStream", "initial_segments"]
+
+T = TypeVar("T")
+
+#: Pages a cursor reads from one slice before cutting it.
+CHUNK_PAGES = 4
+MAX_CONCURRENCY = 64
+_SECOND = timedelta(seconds=1)
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class LogSpec:
+    """How one log endpoint is queried and where its records and timestamps sit."""
+
+    name: str
+    path: str
+    record_type: Any
+    timestamp: str
+    window_fields: tuple[str, str]
+    collection: str | None = None
+    order_field: str | None = None
+
+
+def _floor_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+def _ceil_second(moment: datetime) -> datetime:
+    floored = moment.replace(microsecond=0)
+    return floored if floored == moment else floored + _SECOND
+
+
+def split_segment(segment: Segment, pieces: int) -> list[Segment]:
+    """Split ``segment`` into up to ``pieces`` equal parts on whole-second boundaries."""
+    start, end = segment.start, segment.end
+    first = _ceil_second(start)
+    seconds = int((end - first).total_seconds())
+    pieces = max(1, min(pieces, seconds))
+    if pieces == 1:
+        return [segment]
+    bounds = [start]
+    for index in range(1, pieces):
+        bounds.append(first + _SECOND * (seconds * index // pieces))
+    bounds.append(end)
+    result = []
+    for low, high in itertools.pairwise(bounds):
+        if high > low:
+            part = Segment(low, high)
+            if segment.skip_at is not None and low <= segment.skip_at < high:
+                part.skip_at, part.skip = segment.skip_at, Counter(segment.skip)
+            result.append(part)
+    return result
+
+
+def initial_segments(start: datetime, end: datetime, pieces: int) -> list[Segment]:
+    """The starting slices of a pull."""
+    return split_segment(Segment(start, end), pieces)
+
+
+PENDING, RUNNING, FINISHED = 0, 1, 2
+
+
+class _Slot:
+    """One segment in flight: what was fetched and not yet delivered, and what was delivered."""
+
+    __slots__ = (
+        "chunks",
+        "direction",
+        "reversed",
+        "run",
+        "run_at",
+        "segment",
+        "skip_left",
+        "state",
+    )
+
+    def __init__(self, segment: Segment) -> None:
+        self.segment = segment
+        self.state = PENDING
+        self.chunks: deque[Page[Any]] = deque()
+        self.direction = 0  # +1 oldest first, -1 newest first, 0 not known yet
+        self.reversed = False
+        self.run_at: datetime | None = None
+        self.run: list[Any] = []
+        self.skip_left = Counter(segment.skip)
+
+    def remaining(self, ascending_delivery: bool) -> Segment:
+        """The part of this slot not yet delivered, as a checkpoint segment."""
+        segment = self.segment
+        if self.run_at is None:
+            return segment
+        hashes = Counter(record_hash(record) for record in self.run)
+        if segment.skip_at == self.run_at:
+            hashes += segment.skip
+        direction = 1 if ascending_delivery else self.direction
+        if direction > 0:
+            return Segment(self.run_at, segment.end, self.run_at, hashes)
+        if direction < 0:
+            return Segment(segment.start, self.run_at + _TICK, self.run_at, hashes)
+        return Segment(segment.start, segment.end, self.run_at, hashes)
+
+
+class _Signal:
+    """Wake every waiter when anything changes."""
+
+    def __init__(self) -> None:
+        self._waiters: list[asyncio.Future[None]] = []
+
+    async def wait(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def fire(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class LogStream(Generic[T]):
+    """An async iterator over one log query, fanned out over concurrent cursors.
+
+    ``async for record in stream`` yields typed records (oldest first when ``ordered``);
+    ``stream.pages()`` yields :class:`Page` objects; ``stream.checkpoint`` is valid after any
+    record. A stream is iterated once; break out of it (or cancel the consumer) and every cursor
+    is cancelled. Use ``async with contextlib.aclosing(stream.__aiter__())`` or ``await
+    stream.aclose()`` for deterministic cleanup.
+    """
+
+    def __init__(
+        self,
+        client: MimecastClient,
+        spec: LogSpec,
+        filters: Mapping[str, Any],
+        *,
+        start: datetime,
+        end: datetime | None = None,
+        page_size: int = 500,
+        concurrency: int = 8,
+        ordered: bool = True,
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        self._client = client
+        self.spec = spec
+        self._filters = dict(filters)
+        self.start = require_aware(start, "start").astimezone(timezone.utc)
+        now = datetime.now(timezone.utc)
+        self.end = (require_aware(end, "end") if end is not None else now).astimezone(timezone.utc)
+        if self.end <= self.start:
+            raise InvalidInputError("end", end, "must be after start")
+        self.page_size = check_page_size(page_size)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+            raise InvalidInputError("concurrency", concurrency, "must be an integer")
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise InvalidInputError("concurrency", concurrency, f"must be 1..{MAX_CONCURRENCY}")
+        self.concurrency = concurrency
+        self.ordered = bool(ordered)
+        self.query = query_fingerprint(
+            spec.path,
+            {
+                "filters": self._filters,
+                "start": self.start.isoformat(),
+                "end": end and self.end.isoformat(),
+            },
+        )
+        if checkpoint is not None:
+            if not isinstance(checkpoint, Checkpoint):
+                raise InvalidInputError("checkpoint", checkpoint, "must be a Checkpoint")
+            if checkpoint.kind != spec.name or checkpoint.query != self.query:
+                raise InvalidInputError(
+                    "checkpoint",
+                    checkpoint,
+                    "was taken from a different query (endpoint, filters or window)",
+                )
+            segments = list(checkpoint.segments)
+        else:
+            segments = initial_segments(self.start, self.end, 2 * concurrency)
+        self._timestamp = operator.attrgetter(spec.timestamp)
+        self._decode_type, self._extract = (
+            nested_items(spec.collection, spec.record_type)
+            if spec.collection
+            else (spec.record_type, list)
+        )
+        self._order: list[_Slot] = [_Slot(segment) for segment in segments]
+        self._signal = _Signal()
+        self._ready: deque[_Slot] = deque()  # unordered delivery queue, one entry per chunk
+        self._workers: list[asyncio.Task[None]] = []
+        self._failure: BaseException | None = None
+        self._started = False
+        self._current: tuple[_Slot, list[Any]] | None = None
+        self._current_index = -1
+        self.pages_fetched = 0
+        self.records_delivered = 0
+
+    # -- public ----------------------------------------------------------------------------
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """Where delivery stands now: resume with ``checkpoint=`` to continue at the next record."""
+        segments = []
+        current = self._current
+        for slot in self._order:
+            if current is not None and current[0] is slot and self._current_index >= 0:
+                saved_at, saved_run = slot.run_at, slot.run
+                self._advance_run(slot, current[1][: self._current_index + 1])
+                segments.append(slot.remaining(self.ordered))
+                slot.run_at, slot.run = saved_at, saved_run
+            else:
+                segments.append(slot.remaining(self.ordered))
+        return Checkpoint(kind=self.spec.name, query=self.query, segments=segments)
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async with contextlib.aclosing(self._deliveries()) as deliveries:
+            async for slot, records in deliveries:
+                self._current = (slot, records)
+                for index, record in enumerate(records):
+                    self._current_index = index
+                    yield record
+                self._finish_chunk(slot, records)
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Yield pages (in delivery order); the checkpoint covers a page once it is yielded."""
+        async with contextlib.aclosing(self._deliveries(with_pages=True)) as deliveries:
+            async for slot, records, page in deliveries:
+                self._finish_chunk(slot, records)
+                yield Page(records, page.next_token, page.token, page.rate_limit, page.request_id)
+
+    async def to_list(self) -> list[T]:
+        """Every record of the window (beware of memory on large pulls)."""
+        return [record async for record in self]
+
+    async def aclose(self) -> None:
+        """Cancel every cursor still running."""
+        await self._stop_workers()
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    def _finish_chunk(self, slot: _Slot, records: list[Any]) -> None:
+        self._advance_run(slot, records)
+        self.records_delivered += len(records)
+        self._current = None
+        self._current_index = -1
+        if slot.state == FINISHED and not slot.chunks:
+            with contextlib.suppress(ValueError):
+                self._order.remove(slot)
+        self._signal.fire()
+
+    def _advance_run(self, slot: _Slot, records: list[Any]) -> None:
+        """Remember the delivered records that share the latest delivered timestamp."""
+        if not records:
+            return
+        stamp = self._timestamp
+        last = stamp(records[-1])
+        index = len(records) - 1
+        while index > 0 and stamp(records[index - 1]) == last:
+            index -= 1
+        if index == 0 and slot.run_at == last:
+            slot.run = slot.run + records
+        else:
+            slot.run_at, slot.run = last, records[index:]
+
+    async def _deliveries(self, with_pages: bool = False) -> AsyncGenerator[Any, None]:
+        if self._started:
+            raise PaginationError("this stream was already iterated; create a new one")
+        self._started = True
+        self._workers = [
+            asyncio.ensure_future(self._worker())
+            for _ in range(min(self.concurrency, len(self._order)) or 1)
+        ]
+        try:
+            while True:
+                if self._failure is not None:
+                    raise self._failure
+                delivery = self._next_delivery()
+                if delivery is not None:
+                    slot, page = delivery
+                    if with_pages:
+                        yield slot, page.items, page
+                    else:
+                        yield slot, page.items
+                    continue
+                if not self._order:
+                    return
+                await self._signal.wait()
+        finally:
+            await self._stop_workers()
+
+    def _next_delivery(self) -> tuple[_Slot, Page[Any]] | None:
+        if not self.ordered:
+            while self._ready:
+                slot = self._ready.popleft()
+                if slot.chunks:
+                    self._signal.fire()
+                    return slot, slot.chunks.popleft()
+            return None
+        while self._order:
+            head = self._order[0]
+            if head.chunks and (head.direction > 0 or head.state == FINISHED):
+                if head.direction < 0 and not head.reversed:
+                    head.chunks = deque(
+                        Page(
+                            page.items[::-1],
+                            page.next_token,
+                            page.token,
+                            page.rate_limit,
+                            page.request_id,
+                        )
+                        for page in reversed(head.chunks)
+                    )
+                    head.reversed = True
+                self._signal.fire()
+                return head, head.chunks.popleft()
+            if head.state == FINISHED and not head.chunks:
+                self._order.pop(0)
+                self._signal.fire()
+                continue
+            return None
+        return None
+
+    async def _stop_workers(self) -> None:
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.cancel()
+        if workers:
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    # -- cursors -----------------------------------------------------------------------------
+
+    def _claim(self) -> _Slot | None:
+        limit = 2 * self.concurrency if self.ordered else len(self._order)
+        for slot in self._order[:limit]:
+            if slot.state == PENDING:
+                slot.state = RUNNING
+                return slot
+        return None
+
+    def _busy(self) -> bool:
+        return any(slot.state != FINISHED for slot in self._order)
+
+    async def _worker(self) -> None:
+        try:
+            while True:
+                slot = self._claim()
+                if slot is None:
+                    if not self._busy():
+                        return
+                    await self._signal.wait()
+                    continue
+                await self._read_slot(slot)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # surfaced to the consumer, which stops every cursor
+            if self._failure is None:
+                self._failure = error
+            self._signal.fire()
+
+    async def _room(self) -> None:
+        """Unordered backpressure: wait while too many fetched pages await delivery."""
+        while len(self._ready) >= 4 * self.concurrency:
+            await self._signal.wait()
+
+    def _request_item(self, segment: Segment) -> dict[str, Any]:
+        item = dict(self._filters)
+        low_field, high_field = self.spec.window_fields
+        item[low_field] = format_datetime(_floor_second(segment.start) - _SECOND)
+        item[high_field] = format_datetime(_ceil_second(segment.end) + _SECOND)
+        if self.spec.order_field:
+            item[self.spec.order_field] = True
+        return item
+
+    async def _fetch(self, item: dict[str, Any], token: str | None) -> Page[Any]:
+        pagination: dict[str, Any] = {"pageSize": self.page_size}
+        if token:
+            pagination["pageToken"] = token
+        response = await self._client.engine.call(
+            self.spec.path, [item], {"pagination": pagination}, item_type=self._decode_type
+        )
+        self.pages_fetched += 1
+        return Page(
+            self._extract(response.envelope.data),
+            response.envelope.next_token,
+            token,
+            response.rate_limit,
+            response.request_id,
+        )
+
+    async def _read_slot(self, slot: _Slot) -> None:
+        item = self._request_item(slot.segment)
+        token: str | None = None
+        seen: set[str] = set()
+        pages_read = 0
+        kept = 0
+        previous: datetime | None = None
+        while True:
+            if not self.ordered:
+                await self._room()
+            page = await self._fetch(item, token)
+            pages_read += 1
+            stamps = self._stamps(page.items)
+            if stamps:
+                previous = self._learn_direction(slot, previous, stamps)
+            records = self._owned(slot, page.items, stamps)
+            next_token = page.next_token
+            segment = slot.segment
+            if next_token and stamps and slot.direction:
+                last = stamps[-1]
+                if (slot.direction > 0 and last >= segment.end) or (
+                    slot.direction < 0 and last < segment.start
+                ):
+                    next_token = None  # the rest of the server's window is outside this slice
+            if next_token and pages_read >= CHUNK_PAGES and records:
+                cut = self._cut(slot, records, kept + len(records))
+                if cut is not None:
+                    records, next_token = cut, None
+            kept += len(records)
+            if records:
+                slot.chunks.append(
+                    Page(records, page.next_token, token, page.rate_limit, page.request_id)
+                )
+                self._ready.append(slot)
+                self._signal.fire()
+            if next_token is None:
+                break
+            if next_token == token or next_token in seen:
+                raise PaginationError(
+                    f"{self.spec.path} returned the page token {next_token[:16]}... twice"
+                )
+            seen.add(next_token)
+            token = next_token
+        slot.state = FINISHED
+        delivering = self._current is not None and self._current[0] is slot
+        if not self.ordered and not slot.chunks and not delivering:
+            self._order.remove(slot)  # nothing left to deliver from it
+        self._signal.fire()
+
+    def _stamps(self, records: list[Any]) -> list[datetime]:
+        try:
+            stamps = list(map(self._timestamp, records))
+        except AttributeError:
+            raise ResponseDecodeError(
+                f"{self.spec.path} records lack {self.spec.timestamp}"
+            ) from None
+        if None in stamps:
+            raise ResponseDecodeError(
+                f"a {self.spec.name} record has no {self.spec.timestamp}", path=self.spec.path
+            )
+        return stamps
+
+    def _learn_direction(
+        self, slot: _Slot, previous: datetime | None, stamps: list[datetime]
+    ) -> datetime:
+        """Find (or check) whether the server pages this slice oldest or newest first."""
+        try:
+            sequence = stamps if previous is None else [previous, *stamps]
+            ascending = all(map(operator.le, sequence, sequence[1:]))
+            descending = all(map(operator.ge, sequence, sequence[1:]))
+        except TypeError:
+            raise ResponseDecodeError(
+                f"{self.spec.path} returned a timestamp without a UTC offset", path=self.spec.path
+            ) from None
+        if not ascending and not descending:
+            raise PaginationError(f"{self.spec.path} returned records out of time order")
+        if slot.direction == 0 and ascending != descending:
+            slot.direction = 1 if ascending else -1
+        elif (slot.direction > 0 and not ascending) or (slot.direction < 0 and not descending):
+            raise PaginationError(f"{self.spec.path} changed its time order mid-stream")
+        return stamps[-1]
+
+    def _owned(self, slot: _Slot, records: list[Any], stamps: list[datetime]) -> list[Any]:
+        """Keep the records whose timestamp lies in the slot (minus those already delivered)."""
+        if not records:
+            return []
+        low, high = slot.segment.start, slot.segment.end
+        first, last = stamps[0], stamps[-1]
+        if not slot.skip_left and low <= min(first, last) and max(first, last) < high:
+            return records
+        skip_at, skip = slot.segment.skip_at, slot.skip_left
+        kept = []
+        for record, stamp in zip(records, stamps, strict=False):
+            if not low <= stamp < high:
+                continue
+            if skip and stamp == skip_at:
+                digest = record_hash(record)
+                if skip[digest] > 0:
+                    skip[digest] -= 1
+                    continue
+            kept.append(record)
+        return kept
+
+    def _cut(self, slot: _Slot, records: list[Any], kept: int) -> list[Any] | None:
+        """Finish this slot at the current page and queue the unread remainder as new slices.
+
+        Returns the records of this page that stay in the slot, or None when no clean cut exists
+        (the run at the cut timestamp started on an earlier page, e.g. a very dense second).
+        """
+        stamp = self._timestamp
+        first, last = stamp(records[0]), stamp(records[-1])
+        if first == last:
+            return None
+        segment = slot.segment
+        if slot.direction > 0:
+            keep = [record for record in records if stamp(record) < last]
+            remainder = Segment(last, segment.end)
+            done_span = (last - segment.start).total_seconds()
+            segment.end = last
+        else:
+            keep = [record for record in records if stamp(record) > last]
+            remainder = Segment(segment.start, last + _TICK)
+            done_span = (segment.end - last).total_seconds()
+            segment.start = last + _TICK
+        rest_span = (remainder.end - remainder.start).total_seconds()
+        estimate = kept * rest_span / max(done_span, 1.0)
+        pieces = int(estimate // (CHUNK_PAGES * self.page_size)) + 1
+        pieces = min(pieces, 2 * self.concurrency)
+        new_slots = [_Slot(piece) for piece in split_segment(remainder, pieces)]
+        position = self._order.index(slot)
+        if slot.direction > 0:
+            self._order[position + 1 : position + 1] = new_slots
+        else:
+            self._order[position:position] = new_slots
+        return keep

@@ -1,0 +1,51 @@
+"""Shared helpers for log-stream tests against the emulator."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+import mimecast_async as mc
+from mimecast_async.dates import parse_datetime
+from tests.helpers import FakeClock
+
+TIME_FIELDS = ("date", "eventTime", "createTime")
+STREAMS = ("ttp_url", "ttp_impersonation", "ttp_attachment", "search", "audit")
+
+
+def normalise(record: dict[str, Any]) -> bytes:
+    """A canonical form of a record: timestamps as instants, keys sorted."""
+    fixed = dict(record)
+    for name in TIME_FIELDS:
+        if isinstance(fixed.get(name), str):
+            fixed[name] = parse_datetime(fixed[name]).isoformat()
+    return msgspec.json.encode(fixed, order="sorted")
+
+
+def stamp_of(record: Any) -> datetime:
+    for name in ("date", "event_time", "create_time"):
+        value = getattr(record, name, None)
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+    raise AssertionError(f"no timestamp on {record!r}")
+
+
+def assert_exactly(got: list[Any], expected: list[dict[str, Any]]) -> None:
+    """``got`` (typed records) holds every expected record exactly once, and nothing else."""
+    got_counts = Counter(normalise(record.to_dict()) for record in got)
+    expected_counts = Counter(normalise(record) for record in expected)
+    duplicates = sum(count - 1 for count in got_counts.values() if count > 1)
+    missing = expected_counts - got_counts
+    extra = got_counts - expected_counts
+    assert not duplicates and not missing and not extra, (
+        f"{len(got)} got / {len(expected)} expected: {duplicates} duplicated, "
+        f"{sum(missing.values())} missing, {sum(extra.values())} unexpected"
+    )
+
+
+def fast_retry(**kwargs: Any) -> mc.RetryPolicy:
+    clock = FakeClock()
+    return mc.RetryPolicy(sleep=clock.sleep, clock=clock, seed=5, max_attempts=8, **kwargs)
