@@ -17,5 +17,18 @@ test: $(STAMP)
 	$(VENV)/bin/mypy --strict mimecast_async
 	$(VENV)/bin/pytest -q
 
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints-test.txt -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+# Benchmarks (not part of `make test`): writes benchmarks/RESULTS.md and benchmarks/throughput.png.
+bench: $(BENCH_STAMP)
+	$(PY) benchmarks/run.py
+
+bench-quick: $(BENCH_STAMP)
+	$(PY) benchmarks/run.py --quick
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
