@@ -62,6 +62,7 @@ class _OAuthError(msgspec.Struct):
 
 
 _EMPTY_META = Meta()
+_MAX_REAUTHENTICATIONS = 3
 _TOKEN_DECODER = msgspec.json.Decoder(_TokenPayload, strict=False)
 _OAUTH_ERROR_DECODER = msgspec.json.Decoder(_OAuthError, strict=False)
 
@@ -176,8 +177,13 @@ class Engine:
     async def _send(
         self, path: str, body: bytes, attempt: int, base_headers: Mapping[str, str]
     ) -> tuple[RawResponse, str | None, RateLimitInfo | None]:
-        """One attempt (plus one re-authentication after a 401 with a bearer token)."""
-        reauthenticated = False
+        """One attempt; a 401 on a bearer token renews the token and sends again.
+
+        Each renewal must be answered with a 401 for the *new* token before another is tried,
+        and at most ``_MAX_REAUTHENTICATIONS`` happen per attempt, so revoked credentials fail
+        fast instead of looping.
+        """
+        reauthentications = 0
         while True:
             async with self._slots:
                 bearer = await self.tokens.get() if self.tokens is not None else None
@@ -213,10 +219,14 @@ class Engine:
                 attempt,
                 request_id,
             )
-            if response.status == 401 and bearer is not None and not reauthenticated:
+            if (
+                response.status == 401
+                and bearer is not None
+                and reauthentications < _MAX_REAUTHENTICATIONS
+            ):
                 assert self.tokens is not None
                 self.tokens.invalidate(bearer)
-                reauthenticated = True
+                reauthentications += 1
                 continue
             return response, request_id, info
 
