@@ -215,7 +215,9 @@ class RateGate:
         self._sleep = sleep
         self._max_wait = max_wait
         self._closed_until = 0.0
-        self._budget: int | None = None
+        # Until a response tells us the quota, one probe goes alone: a burst of cursors that
+        # outnumbers the quota would otherwise cost several 429s in the first window.
+        self._budget: int | None = 1
         self._in_flight = 0
         self._waiters: list[asyncio.Future[None]] = []
         self.waits = 0

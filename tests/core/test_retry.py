@@ -111,6 +111,8 @@ async def test_gate_paces_when_remaining_runs_out() -> None:
 async def test_gate_budget_accounts_for_requests_in_flight() -> None:
     clock = FakeClock()
     gate = RateGate(clock=clock, sleep=clock.sleep, max_wait=60)
+    await gate.acquire()  # the first request probes alone for the quota
+    gate.release(RateLimitInfo(10, 10, 5.0), status=200)
     for _ in range(3):
         await gate.acquire()
     gate.release(RateLimitInfo(10, 2, 5.0), status=200)  # 2 left, 2 still in flight
