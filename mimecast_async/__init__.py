@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .auth import HmacAuth, OAuth2Auth
 from .batch import BatchFailure, BatchResult
+from .checkpoint import Checkpoint
 from .client import MimecastClient
 from .errors import (
     APIError,
@@ -27,6 +30,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
+from .fanout import LogStream
 from .models import (
     Alias,
     ArchiveMessage,
@@ -44,8 +48,23 @@ from .models import (
     RejectResult,
     TrackedEmail,
 )
+from .models.logs import AttachmentLog, AuditEvent, ImpersonationLog, SearchLog, TtpUrlLog
+from .pagination import AsyncPager, Page
 from .resources.archive import ArchiveQuery
 from .retry import RateGate, RateLimitInfo, RetryPolicy
+from .siem import SiemEvent, SiemFile, SiemStream
+
+if TYPE_CHECKING:
+    from . import testing as testing
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``mimecast_async.testing`` (the emulator, which needs aiohttp.web) on first use."""
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module(".testing", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __version__ = "0.1.0"
 
@@ -55,12 +74,16 @@ __all__ = [
     "ArchiveMessage",
     "ArchiveQuery",
     "ArchiveSearchResult",
+    "AsyncPager",
+    "AttachmentLog",
+    "AuditEvent",
     "AuthenticationError",
     "BadRequestError",
     "BatchFailure",
     "BatchResult",
     "BindingExpiredError",
     "BlockedSenderPolicy",
+    "Checkpoint",
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
@@ -73,7 +96,9 @@ __all__ = [
     "GroupMemberChange",
     "HeldMessage",
     "HmacAuth",
+    "ImpersonationLog",
     "InvalidInputError",
+    "LogStream",
     "ManagedSender",
     "ManagedUrl",
     "MessageDetail",
@@ -82,6 +107,7 @@ __all__ = [
     "MimecastError",
     "NotFoundError",
     "OAuth2Auth",
+    "Page",
     "PaginationError",
     "PermissionDeniedError",
     "RateGate",
@@ -91,7 +117,12 @@ __all__ = [
     "RequestTimeout",
     "ResponseDecodeError",
     "RetryPolicy",
+    "SearchLog",
     "ServerError",
+    "SiemEvent",
+    "SiemFile",
+    "SiemStream",
     "TrackedEmail",
     "TransportError",
+    "TtpUrlLog",
 ]
