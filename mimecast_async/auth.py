@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .dates import format_header_date
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ResponseDecodeError
 
 __all__ = ["HmacAuth", "OAuth2Auth", "Token", "TokenCache"]
 
@@ -127,8 +127,10 @@ class OAuth2Auth:
         if refresh_margin < 0:
             raise ConfigurationError("refresh_margin must be >= 0")
         self.refresh_margin = float(refresh_margin)
-        if not token_path.startswith("/"):
+        if not isinstance(token_path, str) or not token_path.startswith("/"):
             raise ConfigurationError("token_path must start with '/'")
+        if any(char in token_path for char in "\r\n\x00 ?#"):
+            raise ConfigurationError("token_path must not contain spaces, CR, LF, NUL, ? or #")
         self.token_path = token_path
 
     def token_request_body(self) -> bytes:
@@ -203,6 +205,9 @@ class TokenCache:
     async def _do_refresh(self) -> Token:
         try:
             value, lifetime = await self._fetch()
+            if not value.isascii() or not value.isprintable() or " " in value:
+                # it goes into an Authorization header: never let a server inject a header line
+                raise ResponseDecodeError("the token response's access_token is not header-safe")
             self.refreshes += 1
             lifetime = max(lifetime, 0.0)
             now = self._clock()
