@@ -28,6 +28,13 @@ from ..checkpoint import Checkpoint
 from ..client import MimecastClient
 from ..fanout import MAX_CONCURRENCY
 from ..pagination import MAX_PAGE_SIZE
+from ..resources.logs import (
+    ATTACHMENT_RESULTS,
+    IDENTIFIERS,
+    ROUTES,
+    SCAN_RESULTS,
+    SEARCH_FIELDS,
+)
 from .config import Connection, add_connection_options, build_client, emulator_source
 from .config import make_emulator as _make_emulator
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError
@@ -37,22 +44,6 @@ from .state import PullState, check_writable_dir, load_state, write_atomic
 from .timespec import format_instant, parse_duration, parse_instant
 
 __all__ = ["STREAMS", "StreamKind", "add_pull_parser", "run_pull"]
-
-_ROUTES = ("all", "inbound", "outbound", "internal")
-_ATTACHMENT_RESULTS = ("all", "safe", "clean", "malicious", "unsafe", "unknown", "timeout", "error")
-_SEARCH_FIELDS = ("all", "senderAddress", "recipientAddress", "subject", "policy", "definition")
-_IDENTIFIERS = (
-    "newly_observed_domain",
-    "internal_user_name",
-    "repeatedly_impersonated",
-    "custom_external_domain",
-    "mimecast_external_domain",
-    "advanced_impersonation_analysis",
-    "reply_address_mismatch",
-    "similar_internal_domain",
-    "targeted_threat_dictionary",
-    "custom_name_list",
-)
 
 
 @dataclass(frozen=True)
@@ -105,13 +96,11 @@ def _add_filters(parser: argparse.ArgumentParser, kind: StreamKind) -> None:
     group = parser.add_argument_group(f"{kind.name} filters")
     wanted = set(kind.filters)
     if "route" in wanted:
-        group.add_argument("--route", choices=_ROUTES, default="all", help="(default all)")
+        group.add_argument("--route", choices=ROUTES, default="all", help="(default all)")
     if "scan_result" in wanted:
-        group.add_argument(
-            "--scan-result", choices=("all", "clean", "malicious"), default="all", help="(all)"
-        )
+        group.add_argument("--scan-result", choices=SCAN_RESULTS, default="all", help="(all)")
     if "result" in wanted:
-        group.add_argument("--result", choices=_ATTACHMENT_RESULTS, default="all", help="(all)")
+        group.add_argument("--result", choices=ATTACHMENT_RESULTS, default="all", help="(all)")
     if "tagged_malicious" in wanted:
         group.add_argument(
             "--tagged-malicious",
@@ -120,7 +109,7 @@ def _add_filters(parser: argparse.ArgumentParser, kind: StreamKind) -> None:
             help="only logs tagged (or, with --no-..., not tagged) malicious",
         )
     if "search_field" in wanted:
-        group.add_argument("--search-field", choices=_SEARCH_FIELDS, help="field --query searches")
+        group.add_argument("--search-field", choices=SEARCH_FIELDS, help="field --query searches")
     if "query" in wanted:
         group.add_argument("--query", help="text to search for")
     if "identifiers" in wanted:
@@ -128,7 +117,7 @@ def _add_filters(parser: argparse.ArgumentParser, kind: StreamKind) -> None:
             "--identifier",
             dest="identifiers",
             action="append",
-            choices=_IDENTIFIERS,
+            choices=IDENTIFIERS,
             help="repeatable",
         )
     if "actions" in wanted:

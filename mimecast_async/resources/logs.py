@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ..checkpoint import Checkpoint
 from ..errors import InvalidInputError
@@ -18,7 +18,15 @@ from ..models.logs import AttachmentLog, AuditEvent, ImpersonationLog, SearchLog
 from ..siem import FileFormat, SiemStream
 from ._base import Resource
 
-__all__ = ["LOG_SPECS", "LogsResource"]
+__all__ = [
+    "ATTACHMENT_RESULTS",
+    "IDENTIFIERS",
+    "LOG_SPECS",
+    "ROUTES",
+    "SCAN_RESULTS",
+    "SEARCH_FIELDS",
+    "LogsResource",
+]
 
 Route = Literal["all", "inbound", "outbound", "internal"]
 ScanResult = Literal["all", "clean", "malicious"]
@@ -38,6 +46,12 @@ Identifier = Literal[
     "targeted_threat_dictionary",
     "custom_name_list",
 ]
+
+ROUTES: tuple[str, ...] = get_args(Route)
+SCAN_RESULTS: tuple[str, ...] = get_args(ScanResult)
+ATTACHMENT_RESULTS: tuple[str, ...] = get_args(AttachmentResult)
+SEARCH_FIELDS: tuple[str, ...] = get_args(SearchField)
+IDENTIFIERS: tuple[str, ...] = get_args(Identifier)
 
 LOG_SPECS = {
     "ttp_url": LogSpec(
@@ -113,9 +127,6 @@ def _text_list(argument: str, values: Sequence[str]) -> list[str]:
     return [_text(argument, value) for value in values]
 
 
-_ROUTES = ("all", "inbound", "outbound", "internal")
-
-
 class LogsResource(Resource):
     """Paginated logs as streams, fanned out over concurrent time slices."""
 
@@ -136,8 +147,8 @@ class LogsResource(Resource):
     ) -> LogStream[TtpUrlLog]:
         """URL Protect click logs (``/api/ttp/url/get-logs``, ``data[0].clickLogs``)."""
         filters = {
-            "route": _choice("route", route, _ROUTES),
-            "scanResult": _choice("scan_result", scan_result, ("all", "clean", "malicious")),
+            "route": _choice("route", route, ROUTES),
+            "scanResult": _choice("scan_result", scan_result, SCAN_RESULTS),
         }
         return self._stream(
             "ttp_url",
@@ -172,11 +183,7 @@ class LogsResource(Resource):
                 raise InvalidInputError("tagged_malicious", tagged_malicious, "must be a bool")
             filters["taggedMalicious"] = tagged_malicious
         if search_field is not None:
-            filters["searchField"] = _choice(
-                "search_field",
-                search_field,
-                ("all", "senderAddress", "recipientAddress", "subject", "policy", "definition"),
-            )
+            filters["searchField"] = _choice("search_field", search_field, SEARCH_FIELDS)
             if query is None:
                 raise InvalidInputError("query", query, "is required when search_field is set")
         if query is not None:
@@ -184,7 +191,7 @@ class LogsResource(Resource):
             filters.setdefault("searchField", "all")
         if identifiers:
             filters["identifiers"] = [
-                _choice("identifiers", value, Identifier.__args__)  # type: ignore[attr-defined]
+                _choice("identifiers", value, IDENTIFIERS)
                 for value in _text_list("identifiers", identifiers)
             ]
         if actions:
@@ -214,12 +221,8 @@ class LogsResource(Resource):
     ) -> LogStream[AttachmentLog]:
         """Attachment Protect logs (``/api/ttp/attachment/get-logs``)."""
         filters = {
-            "route": _choice("route", route, _ROUTES),
-            "result": _choice(
-                "result",
-                result,
-                AttachmentResult.__args__,  # type: ignore[attr-defined]
-            ),
+            "route": _choice("route", route, ROUTES),
+            "result": _choice("result", result, ATTACHMENT_RESULTS),
         }
         return self._stream(
             "ttp_attachment",
