@@ -126,7 +126,9 @@ class Transport:
                     f"response body of {length} bytes exceeds the {self._max_bytes}-byte limit",
                     status=response.status,
                 )
-            return await response.read()
+            if not response.headers.get("Content-Encoding"):
+                return await response.read()
+            # a compressed body's length says nothing about its decoded size: count as we read
         chunks: list[bytes] = []
         total = 0
         async for chunk in response.content.iter_chunked(1 << 16):
