@@ -470,7 +470,8 @@ class LogStream(Generic[T]):
                 slot.chunks.append(
                     Page(records, page.next_token, token, page.rate_limit, page.request_id)
                 )
-                self._ready.append(slot)
+                if not self.ordered:  # the unordered delivery queue; ordered mode reads _order
+                    self._ready.append(slot)
                 self._signal.fire()
             if next_token is None:
                 break
