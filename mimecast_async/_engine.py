@@ -265,7 +265,7 @@ class Engine:
             self._raise_for_status(response, None, info, auth.token_path)
             try:
                 payload = _TOKEN_DECODER.decode(response.body)
-            except msgspec.MsgspecError:
+            except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
                 raise ResponseDecodeError(
                     "token response has no usable access_token",
                     status=response.status,
@@ -289,6 +289,6 @@ class Engine:
 def _oauth_error_code(body: bytes) -> str:
     try:
         code = _OAUTH_ERROR_DECODER.decode(body).error
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
         return ""
     return code if code.replace("_", "").isalnum() and len(code) < 64 else ""

@@ -255,7 +255,7 @@ class MimecastClient:
         response = await self._engine.call(path, data, meta, idempotent=idempotent)
         try:
             decoded: dict[str, Any] = msgspec.json.decode(response.body, type=dict[str, Any])
-        except msgspec.MsgspecError as error:
+        except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError) as error:
             raise ResponseDecodeError(
                 f"response is not a JSON object: {error}", path=path
             ) from None

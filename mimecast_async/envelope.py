@@ -144,6 +144,10 @@ def decode_envelope(
         raise ResponseDecodeError(
             "response JSON is nested too deeply", status=status, path=path
         ) from None
+    except UnicodeDecodeError:
+        raise ResponseDecodeError(
+            "response JSON is not valid UTF-8", status=status, path=path
+        ) from None
     return result
 
 
@@ -171,7 +175,7 @@ def _failures_from_error_body(body: bytes) -> list[Failure]:
         return []
     try:
         return failures_of(_LENIENT_DECODER.decode(body).fail)
-    except (msgspec.MsgspecError, RecursionError):
+    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
         return []
 
 
