@@ -40,5 +40,10 @@ bench: $(BENCH_STAMP)
 bench-quick: $(BENCH_STAMP)
 	$(PY) benchmarks/run.py --quick
 
+# Long reliability run, not in CI: 2,000 seeded fault plans (must lose and repeat nothing),
+# 10,000 hypothesis examples against the envelope parser, CLI kill-and-resume at 100 kill points.
+soak: $(STAMP)
+	$(PY) benchmarks/soak.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
