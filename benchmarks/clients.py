@@ -9,7 +9,8 @@ MODE is one of:
 
 * ``baseline``: what integrations do today (``baseline.py``): synchronous ``requests``, ``json``.
 * ``sdk``: ``client.logs.ttp_url(start, end, page_size, concurrency, ordered)``.
-* ``floor``: a bare aiohttp loop over the same pages with the same signing, decoded by
+* ``floor``: a bare aiohttp loop (one cursor, or ``--concurrency`` cursors each fetching full
+  pages, see ``pull_floor``) over the same pages with the same signing, decoded by
   ``msgspec.json.decode`` into the SDK's envelope and ``TtpUrlLog`` structs: the least client CPU
   any asyncio client built on aiohttp + msgspec can spend.
 
@@ -91,11 +92,17 @@ async def pull_sdk(emulator: dict[str, Any], concurrency: int, ordered: bool, pa
     }
 
 
-async def pull_floor(emulator: dict[str, Any], page_size: int) -> dict[str, Any]:
+async def pull_floor(emulator: dict[str, Any], page_size: int, concurrency: int) -> dict[str, Any]:
+    """The least client work: one cursor, or ``concurrency`` cursors each fetching full pages.
+
+    With ``concurrency`` > 1 each cursor fetches the first 500-record page of the whole window
+    (the same server work as any full page) until as many pages as the pull needs were received:
+    the transport ceiling of this machine and emulator, with no slicing, ordering or retries.
+    """
     import aiohttp
     import msgspec
-
     from baseline import body_date, sign
+
     from mimecast_async.envelope import Envelope
     from mimecast_async.models.logs import TtpUrlLog
 
@@ -108,28 +115,39 @@ async def pull_floor(emulator: dict[str, Any], page_size: int) -> dict[str, Any]
     start, end = emulator["time_range"]
     item = {"from": body_date(start), "to": body_date(end), "route": "all", "scanResult": "all"}
     url = emulator["base_url"] + PATH
-    records = requests_sent = 0
+    counts = {"records": 0, "requests": 0}
+    pages = [-(-emulator.get("records", 100_000) // page_size)]  # pages left to fetch (shared)
+
+    async def fetch(session: aiohttp.ClientSession, token: str | None) -> str | None:
+        pagination: dict[str, Any] = {"pageSize": page_size}
+        if token:
+            pagination["pageToken"] = token
+        body = encoder.encode({"meta": {"pagination": pagination}, "data": [item]})
+        async with session.post(url, data=body, headers=sign(creds, PATH)) as response:
+            payload = await response.read()
+        counts["requests"] += 1
+        envelope = decoder.decode(payload)
+        for entry in envelope.data:
+            counts["records"] += len(entry.clickLogs)
+        pagination_meta = envelope.meta.pagination
+        return pagination_meta.next if pagination_meta else None
+
+    async def cursor(session: aiohttp.ClientSession) -> None:
+        if concurrency == 1:  # one cursor following next, like the baseline
+            token = None
+            while True:
+                token = await fetch(session, token)
+                if not token:
+                    return
+        while pages[0] > 0:  # c cursors, each fetching a full page, no slicing logic at all
+            pages[0] -= 1
+            await fetch(session, None)
+
     async with aiohttp.ClientSession() as session:
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        token = None
-        while True:
-            pagination: dict[str, Any] = {"pageSize": page_size}
-            if token:
-                pagination["pageToken"] = token
-            body = encoder.encode({"meta": {"pagination": pagination}, "data": [item]})
-            headers = sign(creds, PATH)
-            async with session.post(url, data=body, headers=headers) as response:
-                payload = await response.read()
-            requests_sent += 1
-            envelope = decoder.decode(payload)
-            for entry in envelope.data:
-                records += len(entry.clickLogs)
-            pagination_meta = envelope.meta.pagination
-            token = pagination_meta.next if pagination_meta else None
-            if not token:
-                break
+        await asyncio.gather(*(cursor(session) for _ in range(concurrency)))
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return {"records": records, "wall": wall, "cpu": cpu, "requests": requests_sent, "http_429": 0}
+    return {"wall": wall, "cpu": cpu, "http_429": 0, **counts}
 
 
 def pull_baseline(emulator: dict[str, Any], page_size: int) -> dict[str, Any]:
@@ -145,7 +163,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("baseline", "sdk", "floor"))
     parser.add_argument("--emulator", required=True, help="the emulator's JSON line")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--unordered", action="store_true")
     parser.add_argument("--page-size", type=int, default=500)
     args = parser.parse_args()
@@ -153,10 +171,10 @@ def main() -> int:
     if args.mode == "baseline":
         result = pull_baseline(emulator, args.page_size)
     elif args.mode == "floor":
-        result = asyncio.run(pull_floor(emulator, args.page_size))
+        result = asyncio.run(pull_floor(emulator, args.page_size, args.concurrency or 1))
     else:
         result = asyncio.run(
-            pull_sdk(emulator, args.concurrency, not args.unordered, args.page_size)
+            pull_sdk(emulator, args.concurrency or 8, not args.unordered, args.page_size)
         )
     result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))

@@ -173,14 +173,19 @@ def scenario_latency(
     print(f"1. latency-bound: {records:,} records, 50 ms, page {PAGE}")
     with emulator(records, latency_ms=50) as emu:
         baseline = repeat("baseline", reps, "baseline", emu)
-        ordered = {
-            c: repeat(f"sdk c={c}", reps, "sdk", emu, concurrency=c) for c in concurrencies
-        }
+        ordered = {c: repeat(f"sdk c={c}", reps, "sdk", emu, concurrency=c) for c in concurrencies}
         loose = {
             c: repeat(f"sdk c={c} unordered", reps, "sdk", emu, concurrency=c, unordered=True)
             for c in unordered
         }
-    return {"records": records, "baseline": baseline, "ordered": ordered, "unordered": loose}
+        floor = {c: repeat(f"floor c={c}", reps, "floor", emu, concurrency=c) for c in (8,)}
+    return {
+        "records": records,
+        "baseline": baseline,
+        "ordered": ordered,
+        "unordered": loose,
+        "floor": floor,
+    }
 
 
 def scenario_cpu(emu: dict[str, Any], reps: int) -> dict[str, Runs]:
@@ -298,6 +303,14 @@ def write_plot(path: Path, latency: dict[str, Any]) -> None:
             [latency["unordered"][c].rate().median for c in uc],
             "s:",
             label="mimecast_async (unordered)",
+        )
+    for c, runs in sorted(latency["floor"].items()):
+        ax.plot(
+            [c],
+            [runs.rate().median],
+            "D",
+            color="tab:green",
+            label=f"floor: bare aiohttp, {c} cursors of full pages",
         )
     base = latency["baseline"].rate().median
     ax.axhline(base, color="tab:red", label="baseline: requests + json, sequential")
@@ -424,6 +437,21 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
                 f"| {r / ideal:.0%} of {ideal:,.0f} | {runs.stat('requests').show()} "
                 f"| {runs.stat('wall').show('{:.2f}')} |"
             )
+    for c, runs in sorted(lat["floor"].items()):
+        r = runs.rate().median
+        ideal = c * PAGE / 0.05
+        add(
+            f"| floor: bare aiohttp + msgspec, {c} cursors of full pages | {runs.rate().show()} "
+            f"| {r / base_rate:.1f}× | {r / ideal:.0%} of {ideal:,.0f} "
+            f"| {runs.stat('requests').show()} | {runs.stat('wall').show('{:.2f}')} |"
+        )
+    add("")
+    add(
+        "The floor row is what this machine and emulator allow at that concurrency with no SDK "
+        "logic at all (each cursor fetches a full 500-record page, no slicing, no ordering): the "
+        "emulator serialises its ~3 ms of CPU per 500-record page in one process, so responses "
+        "queue behind each other once several cursors are in flight."
+    )
     add("")
     add("![records/s against concurrency](throughput.png)")
     add("")
@@ -436,7 +464,10 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
         "`msgspec.json.decode` into the SDK's envelope and `TtpUrlLog` structs."
     )
     add("")
-    add("| client | CPU s per 100k records | records per CPU s | × baseline | × floor CPU | wall s |")
+    add(
+        "| client | CPU s per 100k records | records per CPU s | × baseline | × floor CPU "
+        "| wall s |"
+    )
     add("|---|---|---|---|---|---|")
     for key in ("baseline", "floor", "sdk1", "sdk8", "sdk8u"):
         runs = cpu[key]
@@ -527,8 +558,10 @@ def main() -> int:
     write_plot(args.out / "throughput.png", data["latency"])
     targets = write_report(args.out / "RESULTS.md", data)
     print("\n".join(targets))
-    print(f"wrote {args.out / 'RESULTS.md'} and {args.out / 'throughput.png'} "
-          f"in {data['elapsed']:.0f} s")
+    print(
+        f"wrote {args.out / 'RESULTS.md'} and {args.out / 'throughput.png'} "
+        f"in {data['elapsed']:.0f} s"
+    )
     return 0
 
 
