@@ -225,8 +225,10 @@ class Engine:
                 and reauthentications < _MAX_REAUTHENTICATIONS
             ):
                 assert self.tokens is not None
-                self.tokens.invalidate(bearer)
-                reauthentications += 1
+                if self.tokens.invalidate(bearer):
+                    # only a 401 for the current token counts: with many cursors in flight, one
+                    # expiry answers all of them with a 401 for the same, already replaced token
+                    reauthentications += 1
                 continue
             return response, request_id, info
 

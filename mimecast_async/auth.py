@@ -217,10 +217,16 @@ class TokenCache:
         finally:
             self._refresh = None
 
-    def invalidate(self, value: str) -> None:
-        """Forget ``value`` if it is still the current token (called after a 401)."""
+    def invalidate(self, value: str) -> bool:
+        """Forget ``value`` if it is still the current token (called after a 401).
+
+        Returns False when another coroutine already replaced it: that 401 was for a stale token
+        and says nothing about whether the current one works.
+        """
         if self._token is not None and self._token.value == value:
             self._token = None
+            return True
+        return False
 
     async def aclose(self) -> None:
         """Cancel a refresh still in flight."""
