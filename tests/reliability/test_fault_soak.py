@@ -66,3 +66,25 @@ def test_the_comparison_counts_loss_duplication_and_strangers() -> None:
     compare([b"a", b"a", b"b", b"x"], [b"a", b"b", b"c"], result)
     assert (result.lost, result.duplicated, result.unexpected) == (1, 1, 1)
     assert not result.ok
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_repeated_token_expiry_with_many_cursors_in_flight(ordered: bool) -> None:
+    """One expiry answers every in-flight cursor with a 401 for the same token; only the first
+    of those may count as a renewal, or a few expiries abort the pull (found by ``make soak``)."""
+    import mimecast_async as mc
+    from mimecast_async.testing import FaultPlan, MimecastEmulator
+    from tests.reliability.plans import soak_retry
+    from tests.streams.conftest import assert_exactly
+
+    plan = FaultPlan(seed=1308, rate=0.2, kinds=("token_expiry",))
+    async with MimecastEmulator(seed=3, records=1_500, faults=plan) as emu:
+        start, end = emu.time_range
+        async with mc.MimecastClient(
+            emu.oauth2_auth, base_url=emu.base_url, retry=soak_retry(), max_concurrency=16
+        ) as client:
+            records = await client.logs.audit(
+                start=start, end=end, page_size=10, concurrency=16, ordered=ordered
+            ).to_list()
+        assert emu.stats.faults["token_expiry"] >= 10
+        assert_exactly(records, emu.expected("audit", start, end))
