@@ -2,24 +2,28 @@
 
 How a pull of ``[start, end)`` is split, and why:
 
-* The window starts as ``2 x concurrency`` equal time slices (whole seconds). Traffic is rarely
-  even (a phishing wave puts most of a day's clicks in one hour), so slices are also split *as
-  they are read*: a cursor reads at most ``CHUNK_PAGES`` pages of a slice, then cuts the slice at
-  the timestamp it reached. What it read becomes a finished chunk; the unread remainder is split
-  into pieces sized by the record density just observed and queued for any idle cursor. Dense
-  regions therefore fan out over every cursor, sparse ones cost one request, and no cursor ever
-  holds more than a few pages.
+* The window starts as ``2 x concurrency`` equal time slices (whole seconds), taken oldest
+  first. Traffic is rarely even (a phishing wave puts most of a day's clicks in one hour), so a
+  slice is also split *while it is read*: after ``CHUNK_PAGES`` pages the cursor cuts its slice
+  at the timestamp it reached, keeps what it read, and queues the unread remainder in pieces
+  sized by the record density just observed. Dense regions therefore fan out over every cursor
+  and sparse ones cost one request. Ordered mode always cuts (that is what bounds its memory);
+  unordered mode cuts only while another cursor has nothing to do, because every cut ends in a
+  partial page.
 * Each slice is queried with a window widened by one second on both sides and keeps only the
   records whose own timestamp falls in ``[slice.start, slice.end)``, so no record is lost or
   doubled whether the server treats from/to as inclusive or exclusive. A cut is only made where
   the run of records sharing the cut timestamp lies entirely in the current page, so identical
   timestamps straddling a page boundary are neither lost nor doubled.
-* Ordered mode delivers slices oldest first. Cursors work at most ``2 x concurrency`` slices
-  ahead of the one being delivered and each slice holds at most ``CHUNK_PAGES`` pages, so memory
-  is bounded by a few pages per cursor whatever the size of the pull. Servers that page newest
-  first (audit events, archive search logs) are handled the same way: a cut keeps the newest
-  part and queues the older remainder before it; each finished slice is reversed on delivery.
-* Unordered mode delivers each page as soon as it arrives, with a bounded queue.
+* Ordered mode delivers slices oldest first; the slice being delivered streams page by page.
+  Cursors work at most ``2 x concurrency`` slices ahead of it, each slice holds at most
+  ``CHUNK_PAGES`` pages, and other cursors stop fetching while ``2 x CHUNK_PAGES`` pages per
+  cursor wait undelivered (cuts insert slices, which could otherwise push fetched ones out of
+  the window), so memory is bounded by a few pages per cursor whatever the size of the pull.
+  Servers that page newest first (audit events, archive search logs) are handled the same way:
+  a cut keeps the newest part and queues the older remainder before it; each finished slice is
+  reversed on delivery.
+* Unordered mode delivers each page as soon as it arrives, under the same bound.
 * The checkpoint lists the undelivered segments; a partly delivered segment is narrowed to its
   delivery point and carries the content hashes of the records already delivered at that exact
   timestamp, so a resume restarts at record k+1 even mid-page, mid-run and with many cursors.
@@ -238,6 +242,9 @@ class LogStream(Generic[T]):
         self._signal = _Signal()
         self._ready: deque[_Slot] = deque()  # unordered delivery queue, one entry per chunk
         self._workers: list[asyncio.Task[None]] = []
+        self._idle = 0  # cursors waiting for work
+        self._undelivered = 0  # fetched pages not yet delivered
+        self._max_undelivered = 2 * CHUNK_PAGES * concurrency
         self._failure: BaseException | None = None
         self._started = False
         self._current: tuple[_Slot, list[Any]] | None = None
@@ -343,6 +350,7 @@ class LogStream(Generic[T]):
             while self._ready:
                 slot = self._ready.popleft()
                 if slot.chunks:
+                    self._undelivered -= 1
                     self._signal.fire()
                     return slot, slot.chunks.popleft()
             return None
@@ -361,6 +369,7 @@ class LogStream(Generic[T]):
                         for page in reversed(head.chunks)
                     )
                     head.reversed = True
+                self._undelivered -= 1
                 self._signal.fire()
                 return head, head.chunks.popleft()
             if head.state == FINISHED and not head.chunks:
@@ -381,7 +390,7 @@ class LogStream(Generic[T]):
 
     def _claim(self) -> _Slot | None:
         limit = 2 * self.concurrency if self.ordered else len(self._order)
-        for slot in self._order[:limit]:
+        for slot in self._order[:limit]:  # oldest first
             if slot.state == PENDING:
                 slot.state = RUNNING
                 return slot
@@ -397,7 +406,11 @@ class LogStream(Generic[T]):
                 if slot is None:
                     if not self._busy():
                         return
-                    await self._signal.wait()
+                    self._idle += 1
+                    try:
+                        await self._signal.wait()
+                    finally:
+                        self._idle -= 1
                     continue
                 await self._read_slot(slot)
         except asyncio.CancelledError:
@@ -407,9 +420,14 @@ class LogStream(Generic[T]):
                 self._failure = error
             self._signal.fire()
 
-    async def _room(self) -> None:
-        """Unordered backpressure: wait while too many fetched pages await delivery."""
-        while len(self._ready) >= 4 * self.concurrency:
+    async def _room(self, slot: _Slot) -> None:
+        """Backpressure: wait while too many fetched pages await delivery.
+
+        In ordered mode the slice being delivered may always fetch, so delivery never stalls.
+        """
+        while self._undelivered >= self._max_undelivered:
+            if self.ordered and self._order and self._order[0] is slot:
+                return
             await self._signal.wait()
 
     def _request_item(self, segment: Segment) -> dict[str, Any]:
@@ -445,8 +463,7 @@ class LogStream(Generic[T]):
         kept = 0
         previous: datetime | None = None
         while True:
-            if not self.ordered:
-                await self._room()
+            await self._room(slot)
             page = await self._fetch(item, token)
             pages_read += 1
             stamps = self._stamps(page.items)
@@ -461,8 +478,13 @@ class LogStream(Generic[T]):
                     slot.direction < 0 and last < segment.start
                 ):
                     next_token = None  # the rest of the server's window is outside this slice
-            if next_token and pages_read >= CHUNK_PAGES and records:
-                cut = self._cut(slot, records, kept + len(records))
+            if (
+                next_token
+                and pages_read >= CHUNK_PAGES
+                and records
+                and (self.ordered or self._idle)
+            ):
+                cut = self._cut(slot, records, kept + len(records), self.ordered)
                 if cut is not None:
                     records, next_token = cut, None
             kept += len(records)
@@ -470,6 +492,7 @@ class LogStream(Generic[T]):
                 slot.chunks.append(
                     Page(records, page.next_token, token, page.rate_limit, page.request_id)
                 )
+                self._undelivered += 1
                 if not self.ordered:  # the unordered delivery queue; ordered mode reads _order
                     self._ready.append(slot)
                 self._signal.fire()
@@ -541,11 +564,14 @@ class LogStream(Generic[T]):
             kept.append(record)
         return kept
 
-    def _cut(self, slot: _Slot, records: list[Any], kept: int) -> list[Any] | None:
+    def _cut(
+        self, slot: _Slot, records: list[Any], kept: int, must_bound: bool
+    ) -> list[Any] | None:
         """Finish this slot at the current page and queue the unread remainder as new slices.
 
         Returns the records of this page that stay in the slot, or None when no clean cut exists
-        (the run at the cut timestamp started on an earlier page, e.g. a very dense second).
+        (the run at the cut timestamp started on an earlier page, e.g. a very dense second) or,
+        for a cut made only to feed idle cursors, when the remainder is too small to share.
         """
         stamp = self._timestamp
         first, last = stamp(records[0]), stamp(records[-1])
@@ -553,19 +579,26 @@ class LogStream(Generic[T]):
             return None
         segment = slot.segment
         if slot.direction > 0:
+            done_span = (last - segment.start).total_seconds()
+            rest_span = (segment.end - last).total_seconds()
+        else:
+            done_span = (segment.end - last).total_seconds()
+            rest_span = (last - segment.start).total_seconds()
+        estimate = kept * rest_span / max(done_span, 1.0)
+        pieces = int(estimate // (CHUNK_PAGES * self.page_size)) + 1
+        if not must_bound:
+            pieces = min(pieces, self._idle + 1)
+            if pieces < 2:
+                return None
+        pieces = min(pieces, 2 * self.concurrency)
+        if slot.direction > 0:
             keep = [record for record in records if stamp(record) < last]
             remainder = Segment(last, segment.end)
-            done_span = (last - segment.start).total_seconds()
             segment.end = last
         else:
             keep = [record for record in records if stamp(record) > last]
             remainder = Segment(segment.start, last + _TICK)
-            done_span = (segment.end - last).total_seconds()
             segment.start = last + _TICK
-        rest_span = (remainder.end - remainder.start).total_seconds()
-        estimate = kept * rest_span / max(done_span, 1.0)
-        pieces = int(estimate // (CHUNK_PAGES * self.page_size)) + 1
-        pieces = min(pieces, 2 * self.concurrency)
         new_slots = [_Slot(piece) for piece in split_segment(remainder, pieces)]
         position = self._order.index(slot)
         if slot.direction > 0:
