@@ -108,20 +108,8 @@ class Engine:
         raise_on_fail: bool = True,
     ) -> ApiResponse:
         """POST an envelope to ``path`` and decode ``data`` items as ``item_type``."""
-        body = encode_request(data, meta)
-
-        async def attempt(number: int) -> ApiResponse:
-            response, request_id, info = await self._send(path, body, number, _JSON_HEADERS)
-            self._raise_for_status(response, request_id, info, path)
-            envelope = decode_envelope(response.body, item_type, status=response.status, path=path)
-            if raise_on_fail:
-                raise_for_failures(envelope, request_id=request_id, path=path)
-            return ApiResponse(
-                envelope, response.status, response.headers, response.body, request_id, info
-            )
-
-        return await self.policy.run(
-            attempt, idempotent=idempotent, rng=self._rng, describe=f"POST {path}"
+        return await self._call(
+            path, data, meta, idempotent, _JSON_HEADERS, item_type, raise_on_fail, binary=False
         )
 
     async def call_binary(
@@ -137,17 +125,35 @@ class Engine:
         ``envelope`` is decoded (and ``fail[]`` checked) only for JSON answers; for a file it is
         an empty envelope and the bytes are in ``body``.
         """
+        return await self._call(
+            path, data, meta, idempotent, _BINARY_HEADERS, Any, True, binary=True
+        )
+
+    async def _call(
+        self,
+        path: str,
+        data: Sequence[Any] | None,
+        meta: Mapping[str, Any] | None,
+        idempotent: bool,
+        headers: Mapping[str, str],
+        item_type: Any,
+        raise_on_fail: bool,
+        *,
+        binary: bool,
+    ) -> ApiResponse:
         body = encode_request(data, meta)
 
         async def attempt(number: int) -> ApiResponse:
-            response, request_id, info = await self._send(path, body, number, _BINARY_HEADERS)
+            response, request_id, info = await self._send(path, body, number, headers)
             self._raise_for_status(response, request_id, info, path)
-            content_type = response.headers.get("content-type", "")
-            if "json" in content_type.lower():
-                envelope = decode_envelope(response.body, Any, status=response.status, path=path)
-                raise_for_failures(envelope, request_id=request_id, path=path)
+            if binary and "json" not in response.headers.get("content-type", "").lower():
+                envelope: Envelope[Any] = Envelope(meta=_EMPTY_META, data=[])
             else:
-                envelope = Envelope(meta=_EMPTY_META, data=[])
+                envelope = decode_envelope(
+                    response.body, item_type, status=response.status, path=path
+                )
+                if raise_on_fail:
+                    raise_for_failures(envelope, request_id=request_id, path=path)
             return ApiResponse(
                 envelope, response.status, response.headers, response.body, request_id, info
             )
