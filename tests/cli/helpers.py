@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,16 +59,22 @@ def clean_env(**extra: str) -> dict[str, str]:
 @contextmanager
 def emulator_process(*args: str) -> Iterator[dict[str, Any]]:
     """``python -m mimecast_async.testing --port 0 ...``; yields its first JSON line."""
+    # stderr goes to a file, not a pipe nobody drains: the server logs a traceback for every
+    # client killed mid-response, and a full pipe would freeze it (found by make soak)
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [sys.executable, "-m", "mimecast_async.testing", "--port", "0", *args],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=errors,
         env=clean_env(),
     )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert line, process.stderr.read().decode() if process.stderr else "no output"
+        if not line:
+            process.wait(timeout=10)
+            errors.seek(0)
+        assert line, errors.read().decode() or "no output"
         yield json.loads(line)
     finally:
         process.terminate()
@@ -76,9 +83,9 @@ def emulator_process(*args: str) -> Iterator[dict[str, Any]]:
         except subprocess.TimeoutExpired:  # pragma: no cover
             process.kill()
             process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        if process.stdout is not None:
+            process.stdout.close()
+        errors.close()
 
 
 def hmac_env(info: dict[str, Any]) -> dict[str, str]:
