@@ -133,6 +133,9 @@ def decode_envelope(
     try:
         result: Envelope[Any] = envelope_decoder(item_type).decode(body)
     except msgspec.ValidationError as error:
+        failures = _failures_without_data(body) if "`data`" in str(error) else []
+        if failures:  # a refusal that carries no data at all: keep Mimecast's codes
+            return Envelope(meta=Meta(status=status), data=[], fail=failures)
         raise ResponseDecodeError(
             f"response does not match the expected shape: {error}", status=status, path=path
         ) from None
@@ -149,6 +152,19 @@ def decode_envelope(
             "response JSON is not valid UTF-8", status=status, path=path
         ) from None
     return result
+
+
+class _FailOnly(msgspec.Struct):
+    fail: list[WireFailure] = msgspec.field(default_factory=list)
+    data: None = None
+
+
+def _failures_without_data(body: bytes) -> list[WireFailure]:
+    """The ``fail[]`` of a body that has no ``data`` member; empty when it does not apply."""
+    try:
+        return msgspec.json.decode(body, type=_FailOnly, strict=False).fail
+    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
+        return []
 
 
 def failures_of(wire: Sequence[WireFailure]) -> list[Failure]:

@@ -126,3 +126,15 @@ def test_every_api_error_is_a_mimecast_error() -> None:
         assert issubclass(cls, mc.APIError) and issubclass(cls, mc.MimecastError)
     assert issubclass(mc.RequestTimeout, mc.TransportError)
     assert issubclass(mc.InvalidInputError, ValueError)
+
+
+def test_a_refusal_without_data_keeps_mimecasts_codes() -> None:
+    body = (
+        b'{"meta": {"status": 200}, "fail": [{"key": {"id": "x"}, "errors": [{"code": "err_x"}]}]}'
+    )
+    envelope = decode_envelope(body, Item)
+    with pytest.raises(mc.FailedRequestError) as caught:
+        raise_for_failures(envelope)
+    assert caught.value.codes == ["err_x"]
+    with pytest.raises(mc.ResponseDecodeError):
+        decode_envelope(b'{"meta": {"status": 200}, "fail": []}', Item)
