@@ -130,8 +130,28 @@ def _text_list(argument: str, values: Sequence[str]) -> list[str]:
 class LogsResource(Resource):
     """Paginated logs as streams, fanned out over concurrent time slices."""
 
-    def _stream(self, name: str, filters: dict[str, Any], **options: Any) -> LogStream[Any]:
-        return LogStream(self._client, LOG_SPECS[name], filters, **options)
+    def _stream(
+        self,
+        name: str,
+        filters: dict[str, Any],
+        start: datetime,
+        end: datetime | None,
+        page_size: int,
+        concurrency: int,
+        ordered: bool,
+        checkpoint: Checkpoint | None,
+    ) -> LogStream[Any]:
+        return LogStream(
+            self._client,
+            LOG_SPECS[name],
+            filters,
+            start=start,
+            end=end,
+            page_size=page_size,
+            concurrency=concurrency,
+            ordered=ordered,
+            checkpoint=checkpoint,
+        )
 
     def ttp_url(
         self,
@@ -151,14 +171,7 @@ class LogsResource(Resource):
             "scanResult": _choice("scan_result", scan_result, SCAN_RESULTS),
         }
         return self._stream(
-            "ttp_url",
-            filters,
-            start=start,
-            end=end,
-            page_size=page_size,
-            concurrency=concurrency,
-            ordered=ordered,
-            checkpoint=checkpoint,
+            "ttp_url", filters, start, end, page_size, concurrency, ordered, checkpoint
         )
 
     def ttp_impersonation(
@@ -197,14 +210,7 @@ class LogsResource(Resource):
         if actions:
             filters["actions"] = _text_list("actions", actions)
         return self._stream(
-            "ttp_impersonation",
-            filters,
-            start=start,
-            end=end,
-            page_size=page_size,
-            concurrency=concurrency,
-            ordered=ordered,
-            checkpoint=checkpoint,
+            "ttp_impersonation", filters, start, end, page_size, concurrency, ordered, checkpoint
         )
 
     def ttp_attachment(
@@ -225,14 +231,7 @@ class LogsResource(Resource):
             "result": _choice("result", result, ATTACHMENT_RESULTS),
         }
         return self._stream(
-            "ttp_attachment",
-            filters,
-            start=start,
-            end=end,
-            page_size=page_size,
-            concurrency=concurrency,
-            ordered=ordered,
-            checkpoint=checkpoint,
+            "ttp_attachment", filters, start, end, page_size, concurrency, ordered, checkpoint
         )
 
     def search(
@@ -257,16 +256,7 @@ class LogsResource(Resource):
                 "endpoint", endpoint, "must be get-search-logs or get-archive-search-logs"
             )
         filters = {"query": _text("query", query)} if query is not None else {}
-        return self._stream(
-            name,
-            filters,
-            start=start,
-            end=end,
-            page_size=page_size,
-            concurrency=concurrency,
-            ordered=ordered,
-            checkpoint=checkpoint,
-        )
+        return self._stream(name, filters, start, end, page_size, concurrency, ordered, checkpoint)
 
     def audit(
         self,
@@ -287,14 +277,7 @@ class LogsResource(Resource):
         if categories:
             filters["categories"] = _text_list("categories", categories)
         return self._stream(
-            "audit",
-            filters,
-            start=start,
-            end=end,
-            page_size=page_size,
-            concurrency=concurrency,
-            ordered=ordered,
-            checkpoint=checkpoint,
+            "audit", filters, start, end, page_size, concurrency, ordered, checkpoint
         )
 
     def siem(
