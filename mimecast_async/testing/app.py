@@ -170,6 +170,9 @@ class EmulatorApp:
         try:
             raw = await request.read()
             payload = json.loads(raw) if raw.strip() else None
+        except ConnectionResetError:
+            # the client went away mid-request (e.g. a cancelled cursor): nobody reads an answer
+            return web.Response(status=400)
         except (ValueError, UnicodeDecodeError):
             return _error(400, "err_bad_request", "request body is not valid JSON", headers)
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
