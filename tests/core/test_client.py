@@ -439,11 +439,11 @@ async def test_oauth2_401_refreshes_once_for_all_coroutines() -> None:
         ) as client,
     ):
         await client.request("/api/x")
+        assert server.token_requests == 1
         server.current = "revoked-server-side"
-        server.token_requests = 1
         results = await asyncio.gather(*(client.request("/api/x") for _ in range(1000)))
     assert len(results) == 1000
-    assert server.token_requests == 2
+    assert server.token_requests == 2  # one refresh shared by all 1000 refused calls
 
 
 async def test_oauth2_refused_credentials_raise_authentication_error() -> None:
