@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import operator
 from collections import Counter, deque
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
@@ -109,6 +110,11 @@ def initial_segments(start: datetime, end: datetime, pieces: int) -> list[Segmen
     return split_segment(Segment(start, end), pieces)
 
 
+def _initial_pieces(concurrency: int) -> int:
+    """One slice for one cursor (each extra slice ends in a partial page), else two per cursor."""
+    return 1 if concurrency == 1 else 2 * concurrency
+
+
 PENDING, RUNNING, FINISHED = 0, 1, 2
 
 
@@ -118,17 +124,30 @@ class _Slot:
     __slots__ = (
         "chunks",
         "direction",
+        "item",
+        "kept",
+        "last_stamp",
+        "pages_read",
         "reversed",
         "run",
         "run_at",
+        "seen",
         "segment",
         "skip_left",
         "state",
+        "token",
     )
 
     def __init__(self, segment: Segment) -> None:
         self.segment = segment
         self.state = PENDING
+        # reading state: a slot is read one page at a time, by whichever cursor claims it next
+        self.item: dict[str, Any] | None = None  # the request item, fixed at the first page
+        self.token: str | None = None
+        self.seen: set[str] = set()
+        self.pages_read = 0
+        self.kept = 0
+        self.last_stamp: datetime | None = None
         self.chunks: deque[Page[Any]] = deque()
         self.direction = 0  # +1 oldest first, -1 newest first, 0 not known yet
         self.reversed = False
@@ -231,7 +250,7 @@ class LogStream(Generic[T]):
                 )
             segments = list(checkpoint.segments)
         else:
-            segments = initial_segments(self.start, self.end, 2 * concurrency)
+            segments = initial_segments(self.start, self.end, _initial_pieces(concurrency))
         self._timestamp = operator.attrgetter(spec.timestamp)
         self._decode_type, self._extract = (
             nested_items(spec.collection, spec.record_type)
@@ -243,8 +262,9 @@ class LogStream(Generic[T]):
         self._ready: deque[_Slot] = deque()  # unordered delivery queue, one entry per chunk
         self._workers: list[asyncio.Task[None]] = []
         self._idle = 0  # cursors waiting for work
-        self._undelivered = 0  # fetched pages not yet delivered
-        self._max_undelivered = 2 * CHUNK_PAGES * concurrency
+        self._undelivered = 0  # fetched records not yet delivered
+        self._in_flight = 0  # pages being fetched (each may bring page_size records)
+        self._max_undelivered = 2 * CHUNK_PAGES * concurrency * self.page_size
         self._failure: BaseException | None = None
         self._started = False
         self._current: tuple[_Slot, list[Any]] | None = None
@@ -350,9 +370,10 @@ class LogStream(Generic[T]):
             while self._ready:
                 slot = self._ready.popleft()
                 if slot.chunks:
-                    self._undelivered -= 1
+                    page = slot.chunks.popleft()
+                    self._undelivered -= len(page.items)
                     self._signal.fire()
-                    return slot, slot.chunks.popleft()
+                    return slot, page
             return None
         while self._order:
             head = self._order[0]
@@ -369,9 +390,10 @@ class LogStream(Generic[T]):
                         for page in reversed(head.chunks)
                     )
                     head.reversed = True
-                self._undelivered -= 1
+                page = head.chunks.popleft()
+                self._undelivered -= len(page.items)
                 self._signal.fire()
-                return head, head.chunks.popleft()
+                return head, page
             if head.state == FINISHED and not head.chunks:
                 self._order.pop(0)
                 self._signal.fire()
@@ -389,17 +411,51 @@ class LogStream(Generic[T]):
     # -- cursors -----------------------------------------------------------------------------
 
     def _claim(self) -> _Slot | None:
-        limit = 2 * self.concurrency if self.ordered else len(self._order)
-        for slot in self._order[:limit]:  # oldest first
+        """The oldest slot waiting for a cursor that may fetch now, marked running.
+
+        Backpressure: in ordered mode the ``concurrency`` oldest slots may always fetch (each
+        holds at most ``CHUNK_PAGES`` pages before it is cut, and the oldest streams to the
+        consumer), so delivery never waits for a cursor that is itself waiting; younger slots
+        fetch only while fewer pages than what is left of the bound await delivery.
+        """
+        if self.ordered:
+            window = self._order[: 2 * self.concurrency]
+            room = self._undelivered + self._in_flight * self.page_size < self._max_undelivered
+            for position, slot in enumerate(window):  # oldest first
+                if slot.state == PENDING and (
+                    room or (position == 0 and self._head_may_fetch(slot))
+                ):
+                    slot.state = RUNNING
+                    return slot
+            return None
+        if self._undelivered + self._in_flight * self.page_size >= self._max_undelivered:
+            return None
+        for slot in self._order:
             if slot.state == PENDING:
                 slot.state = RUNNING
                 return slot
         return None
 
+    @staticmethod
+    def _head_may_fetch(head: _Slot) -> bool:
+        """The slot being delivered fetches past the bound unless its pages await the consumer.
+
+        A slot that is not known to run oldest first is delivered only once finished (it is
+        reversed first), so it always fetches; it is cut after ``CHUNK_PAGES`` pages anyway.
+        """
+        return head.direction <= 0 or not head.chunks
+
     def _busy(self) -> bool:
         return any(slot.state != FINISHED for slot in self._order)
 
     async def _worker(self) -> None:
+        """A cursor: read one page of the oldest slot it may, then choose again.
+
+        Choosing after every page keeps cursors on the oldest work (the slices cut off a slow
+        slice go to the next free cursor) and never leaves a cursor holding a slice it may not
+        fetch for. A cursor with nothing to claim counts as idle, and running slots cut to
+        feed it.
+        """
         try:
             while True:
                 slot = self._claim()
@@ -412,23 +468,20 @@ class LogStream(Generic[T]):
                     finally:
                         self._idle -= 1
                     continue
-                await self._read_slot(slot)
+                self._in_flight += 1
+                try:
+                    await self._read_page(slot)
+                finally:
+                    self._in_flight -= 1
+                    if slot.state == RUNNING:
+                        slot.state = PENDING
+                self._signal.fire()
         except asyncio.CancelledError:
             raise
         except BaseException as error:  # surfaced to the consumer, which stops every cursor
             if self._failure is None:
                 self._failure = error
             self._signal.fire()
-
-    async def _room(self, slot: _Slot) -> None:
-        """Backpressure: wait while too many fetched pages await delivery.
-
-        In ordered mode the slice being delivered may always fetch, so delivery never stalls.
-        """
-        while self._undelivered >= self._max_undelivered:
-            if self.ordered and self._order and self._order[0] is slot:
-                return
-            await self._signal.wait()
 
     def _request_item(self, segment: Segment) -> dict[str, Any]:
         item = dict(self._filters)
@@ -455,60 +508,62 @@ class LogStream(Generic[T]):
             response.request_id,
         )
 
-    async def _read_slot(self, slot: _Slot) -> None:
-        item = self._request_item(slot.segment)
-        token: str | None = None
-        seen: set[str] = set()
-        pages_read = 0
-        kept = 0
-        previous: datetime | None = None
-        while True:
-            await self._room(slot)
-            page = await self._fetch(item, token)
-            pages_read += 1
-            stamps = self._stamps(page.items)
-            if stamps:
-                previous = self._learn_direction(slot, previous, stamps)
-            records = self._owned(slot, page.items, stamps)
-            next_token = page.next_token
-            segment = slot.segment
-            if next_token and stamps and slot.direction:
-                last = stamps[-1]
-                if (slot.direction > 0 and last >= segment.end) or (
-                    slot.direction < 0 and last < segment.start
-                ):
-                    next_token = None  # the rest of the server's window is outside this slice
-            if (
-                next_token
-                and pages_read >= CHUNK_PAGES
-                and records
-                and (self.ordered or self._idle)
+    async def _read_page(self, slot: _Slot) -> None:
+        """Fetch the next page of ``slot``; mark it finished when nothing is left to fetch."""
+        if slot.item is None:
+            slot.item = self._request_item(slot.segment)
+        token = slot.token
+        page = await self._fetch(slot.item, token)
+        slot.pages_read += 1
+        stamps = self._stamps(page.items)
+        if stamps:
+            slot.last_stamp = self._learn_direction(slot, slot.last_stamp, stamps)
+        records = self._owned(slot, page.items, stamps)
+        next_token = page.next_token
+        segment = slot.segment
+        if next_token and stamps and slot.direction:
+            last = stamps[-1]
+            if (slot.direction > 0 and last >= segment.end) or (
+                slot.direction < 0 and last < segment.start
             ):
-                cut = self._cut(slot, records, kept + len(records), self.ordered)
+                next_token = None  # the rest of the server's window is outside this slice
+        if next_token and records:
+            must_bound = slot.pages_read >= CHUNK_PAGES and self._must_bound(slot)
+            if must_bound or self._idle:
+                cut = self._cut(slot, records, slot.kept + len(records), must_bound)
                 if cut is not None:
                     records, next_token = cut, None
-            kept += len(records)
-            if records:
-                slot.chunks.append(
-                    Page(records, page.next_token, token, page.rate_limit, page.request_id)
-                )
-                self._undelivered += 1
-                if not self.ordered:  # the unordered delivery queue; ordered mode reads _order
-                    self._ready.append(slot)
-                self._signal.fire()
-            if next_token is None:
-                break
-            if next_token == token or next_token in seen:
-                raise PaginationError(
-                    f"{self.spec.path} returned the page token {next_token[:16]}... twice"
-                )
-            seen.add(next_token)
-            token = next_token
-        slot.state = FINISHED
-        delivering = self._current is not None and self._current[0] is slot
-        if not self.ordered and not slot.chunks and not delivering:
-            self._order.remove(slot)  # nothing left to deliver from it
-        self._signal.fire()
+        slot.kept += len(records)
+        if records:
+            slot.chunks.append(
+                Page(records, page.next_token, token, page.rate_limit, page.request_id)
+            )
+            self._undelivered += len(records)
+            if not self.ordered:  # the unordered delivery queue; ordered mode reads _order
+                self._ready.append(slot)
+        if next_token is None:
+            slot.state = FINISHED
+            delivering = self._current is not None and self._current[0] is slot
+            if not self.ordered and not slot.chunks and not delivering:
+                self._order.remove(slot)  # nothing left to deliver from it
+            return
+        if next_token == token or next_token in slot.seen:
+            raise PaginationError(
+                f"{self.spec.path} returned the page token {next_token[:16]}... twice"
+            )
+        slot.seen.add(next_token)
+        slot.token = next_token
+
+    def _must_bound(self, slot: _Slot) -> bool:
+        """Whether ``slot`` must be cut to keep ordered buffering bounded.
+
+        Every slot but the one being delivered buffers what it reads, and a newest-first slot
+        can only be delivered (reversed) once finished; the ascending head slot streams straight
+        to the consumer, so it is cut only to feed idle cursors, like every unordered slot.
+        """
+        if not self.ordered:
+            return False
+        return slot.direction < 0 or not self._order or self._order[0] is not slot
 
     def _stamps(self, records: list[Any]) -> list[datetime]:
         try:
@@ -584,10 +639,12 @@ class LogStream(Generic[T]):
         else:
             done_span = (segment.end - last).total_seconds()
             rest_span = (last - segment.start).total_seconds()
-        estimate = kept * rest_span / max(done_span, 1.0)
-        pieces = int(estimate // (CHUNK_PAGES * self.page_size)) + 1
-        if not must_bound:
-            pieces = min(pieces, self._idle + 1)
+        estimate = kept * rest_span / max(done_span, 1.0) / self.page_size  # pages left
+        shared = min(self._idle + 1, math.ceil(estimate))  # one page or more per idle cursor
+        if must_bound:
+            pieces = max(int(estimate // CHUNK_PAGES) + 1, shared)
+        else:
+            pieces = shared
             if pieces < 2:
                 return None
         pieces = min(pieces, 2 * self.concurrency)

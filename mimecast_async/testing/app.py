@@ -83,6 +83,15 @@ def _drop(request: web.Request) -> web.Response:
     return web.Response(status=500)
 
 
+@dataclass
+class _Pending:
+    """An answer to write once the latency has passed (possibly spoiled by ``fault``)."""
+
+    body: bytes
+    headers: dict[str, str]
+    fault: Fault | None
+
+
 class EmulatorApp:
     """Holds the emulator's parts and answers HTTP requests with them."""
 
@@ -125,12 +134,19 @@ class EmulatorApp:
         """Every POST path the emulator answers."""
         return sorted([TOKEN_PATH, DISCOVER_PATH, SIEM_PATH, *self.operations])
 
-    async def _delay(self) -> None:
+    async def _delay(self, arrived: float) -> None:
+        """Hold the answer until ``latency`` (plus seeded jitter) has passed since ``arrived``.
+
+        The emulator's own work happens inside that time, as it would on Mimecast's many
+        servers: concurrent requests are not queued behind each other's CPU time, which a
+        single-process emulator would otherwise add to every request.
+        """
         delay = self.latency
         if self.latency_jitter > 0:
             delay += self._rng.uniform(0, self.latency_jitter)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        remaining = delay - (time.monotonic() - arrived)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Entry point for every request."""
@@ -141,9 +157,19 @@ class EmulatorApp:
             return _error(404, "err_not_found", f"no such endpoint {path}", anonymous)
         if request.method != "POST":
             return _error(405, "err_method_not_allowed", "only POST is allowed", anonymous)
+        arrived = time.monotonic()
         self.stats.requests[path] += 1
-        self.stats.log.append((path, time.monotonic()))
-        await self._delay()
+        self.stats.log.append((path, arrived))
+        outcome = await self._process(request, path, anonymous)
+        await self._delay(arrived)
+        if isinstance(outcome, _Pending):
+            return await self._respond(request, outcome.body, outcome.headers, outcome.fault)
+        return outcome
+
+    async def _process(
+        self, request: web.Request, path: str, anonymous: dict[str, str]
+    ) -> web.StreamResponse | _Pending:
+        """Everything but the latency: an answer ready to send, or one still to be written."""
         if path == TOKEN_PATH:
             return await self._token(request)
         try:
@@ -164,6 +190,8 @@ class EmulatorApp:
             return _error(429, "err_rate_limit_exceeded", "Quota Exceeded", headers)
         fault = self._next_fault(path, bearer)
         if fault is not None:
+            if fault.kind == "drop_before":
+                return _Pending(b"", headers, fault)
             early = await self._early_fault(request, fault, bearer, headers)
             if early is not None:
                 return early
@@ -193,8 +221,8 @@ class EmulatorApp:
             return _error(500, "err_server", "internal error", headers)
         if isinstance(answer, tuple):
             body, file_headers = answer
-            return await self._respond(request, body, {**headers, **file_headers}, fault)
-        return await self._respond(request, encode(self._envelope(answer)), headers, fault)
+            return _Pending(body, {**headers, **file_headers}, fault)
+        return _Pending(encode(self._envelope(answer)), headers, fault)
 
     @staticmethod
     def _envelope(result: OperationResult) -> dict[str, Any]:
@@ -227,8 +255,6 @@ class EmulatorApp:
     ) -> web.StreamResponse | None:
         """The answer for a fault that prevents processing, or None to go on."""
         kind = fault.kind
-        if kind == "drop_before":
-            return _drop(request)
         if kind == "server_error":
             return _error(fault.status, "err_server", "Internal Server Error", headers)
         if kind == "rate_limit_burst":
@@ -264,7 +290,7 @@ class EmulatorApp:
     ) -> web.StreamResponse:
         headers.setdefault("Content-Type", "application/json")
         kind = fault.kind if fault is not None else None
-        if kind == "drop_after":
+        if kind in ("drop_before", "drop_after"):
             return _drop(request)
         if kind not in ("truncate", "slow_body"):
             return web.Response(body=body, headers=headers)

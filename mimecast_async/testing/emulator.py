@@ -68,7 +68,8 @@ class MimecastEmulator:
     with ``emu.hmac_auth`` or ``emu.oauth2_auth``. Options:
 
     * ``records``: records per log type, spread over ``time_range`` (lazily generated);
-    * ``latency`` / ``latency_jitter``: seconds added to every request (jitter is seeded);
+    * ``latency`` / ``latency_jitter``: seconds from a request's arrival to its answer (jitter is
+      seeded); the emulator's own work happens inside that time, as on Mimecast's many servers;
     * ``rate_limit``: ``RateLimit(limit, window)`` or ``(limit, window)`` per credential;
     * ``faults``: a :class:`FaultPlan`;
     * ``clock``: wall clock (aware datetime) for x-mc-date skew and token expiry;
