@@ -56,8 +56,13 @@ T = TypeVar("T")
 
 #: Pages a cursor reads from one slice before cutting it.
 CHUNK_PAGES = 4
+#: Pages aimed for per piece when a slice is cut: each piece ends in a partial page, so aim a
+#: little under a whole number of pages (the density estimate is never exact).
+_PIECE_PAGES = CHUNK_PAGES - 0.25
+_MAX_PIECES_PER_CURSOR = 4
 MAX_CONCURRENCY = 64
 _SECOND = timedelta(seconds=1)
+_ZERO = timedelta(0)
 _TICK = timedelta(microseconds=1)
 
 
@@ -85,18 +90,41 @@ def _ceil_second(moment: datetime) -> datetime:
 
 def split_segment(segment: Segment, pieces: int) -> list[Segment]:
     """Split ``segment`` into up to ``pieces`` equal parts on whole-second boundaries."""
-    start, end = segment.start, segment.end
-    first = _ceil_second(start)
-    seconds = int((end - first).total_seconds())
+    first = _ceil_second(segment.start)
+    seconds = int((segment.end - first).total_seconds())
     pieces = max(1, min(pieces, seconds))
-    if pieces == 1:
-        return [segment]
-    bounds = [start]
-    for index in range(1, pieces):
-        bounds.append(first + _SECOND * (seconds * index // pieces))
-    bounds.append(end)
+    return split_at(segment, [first + _SECOND * (seconds * i // pieces) for i in range(1, pieces)])
+
+
+def split_near(segment: Segment, span: timedelta, pieces: int, at_end: bool) -> list[Segment]:
+    """``pieces - 1`` parts of ``span`` (whole seconds) at one end of ``segment``, then the rest.
+
+    The parts next to a cut are sized by the density just observed there; what lies further
+    away stays one slice, cut again when it is read, with the density seen then.
+    """
+    step = max(_SECOND, timedelta(seconds=math.ceil(span.total_seconds())))
+    bounds: list[datetime] = []
+    if at_end:
+        edge = _floor_second(segment.end)
+        for index in range(1, pieces):
+            bound = edge - step * index
+            if bound <= segment.start:
+                break
+            bounds.insert(0, bound)
+    else:
+        edge = _ceil_second(segment.start)
+        for index in range(1, pieces):
+            bound = edge + step * index
+            if bound >= segment.end:
+                break
+            bounds.append(bound)
+    return split_at(segment, bounds)
+
+
+def split_at(segment: Segment, bounds: list[datetime]) -> list[Segment]:
+    """``segment`` cut at ``bounds`` (ascending); a skip list goes to the part holding it."""
     result = []
-    for low, high in itertools.pairwise(bounds):
+    for low, high in itertools.pairwise([segment.start, *bounds, segment.end]):
         if high > low:
             part = Segment(low, high)
             if segment.skip_at is not None and low <= segment.skip_at < high:
@@ -124,9 +152,11 @@ class _Slot:
     __slots__ = (
         "chunks",
         "direction",
+        "high",
         "item",
         "kept",
         "last_stamp",
+        "low",
         "pages_read",
         "reversed",
         "run",
@@ -143,6 +173,7 @@ class _Slot:
         self.state = PENDING
         # reading state: a slot is read one page at a time, by whichever cursor claims it next
         self.item: dict[str, Any] | None = None  # the request item, fixed at the first page
+        self.low = self.high = segment.start  # the window asked for (set with ``item``)
         self.token: str | None = None
         self.seen: set[str] = set()
         self.pages_read = 0
@@ -264,6 +295,9 @@ class LogStream(Generic[T]):
         self._idle = 0  # cursors waiting for work
         self._undelivered = 0  # fetched records not yet delivered
         self._in_flight = 0  # pages being fetched (each may bring page_size records)
+        self._inclusive_low = self._inclusive_high = False  # learnt from responses
+        self._direction = 0  # the endpoint's order once any slot has shown it (+1 / -1)
+        # the bound on buffered records: CHUNK_PAGES pages per cursor, twice over
         self._max_undelivered = 2 * CHUNK_PAGES * concurrency * self.page_size
         self._failure: BaseException | None = None
         self._started = False
@@ -377,6 +411,8 @@ class LogStream(Generic[T]):
             return None
         while self._order:
             head = self._order[0]
+            if head.direction == 0:
+                head.direction = self._direction
             if head.chunks and (head.direction > 0 or head.state == FINISHED):
                 if head.direction < 0 and not head.reversed:
                     head.chunks = deque(
@@ -413,25 +449,34 @@ class LogStream(Generic[T]):
     def _claim(self) -> _Slot | None:
         """The oldest slot waiting for a cursor that may fetch now, marked running.
 
-        Backpressure: in ordered mode the ``concurrency`` oldest slots may always fetch (each
-        holds at most ``CHUNK_PAGES`` pages before it is cut, and the oldest streams to the
-        consumer), so delivery never waits for a cursor that is itself waiting; younger slots
-        fetch only while fewer pages than what is left of the bound await delivery.
+        Backpressure counts the records fetched and not yet delivered plus a full page for each
+        fetch in flight. In ordered mode the slot being delivered may always fetch (unless its
+        own pages wait for the consumer), the next ``concurrency - 1`` slots may fill the bound,
+        and younger slots stop one page per cursor short of it: that reserve is what lets the
+        pieces cut off a slow head slot be read at once instead of waiting behind data that
+        cannot be delivered before them.
         """
-        if self.ordered:
-            window = self._order[: 2 * self.concurrency]
-            room = self._undelivered + self._in_flight * self.page_size < self._max_undelivered
-            for position, slot in enumerate(window):  # oldest first
-                if slot.state == PENDING and (
-                    room or (position == 0 and self._head_may_fetch(slot))
-                ):
+        buffered = self._undelivered + self._in_flight * self.page_size
+        if not self.ordered:
+            if buffered >= self._max_undelivered:
+                return None
+            for slot in self._order:
+                if slot.state == PENDING:
                     slot.state = RUNNING
                     return slot
             return None
-        if self._undelivered + self._in_flight * self.page_size >= self._max_undelivered:
-            return None
-        for slot in self._order:
-            if slot.state == PENDING:
+        near_room = buffered < self._max_undelivered
+        far_room = buffered < self._max_undelivered - self.concurrency * self.page_size
+        for position, slot in enumerate(self._order[: 2 * self.concurrency]):  # oldest first
+            if slot.state != PENDING:
+                continue
+            if position == 0:
+                allowed = near_room or self._head_may_fetch(slot)
+            elif len(slot.chunks) >= CHUNK_PAGES:
+                allowed = False  # could not be cut (a very dense second): waits its turn
+            else:
+                allowed = far_room if position >= self.concurrency else near_room
+            if allowed:
                 slot.state = RUNNING
                 return slot
         return None
@@ -483,14 +528,30 @@ class LogStream(Generic[T]):
                 self._failure = error
             self._signal.fire()
 
-    def _request_item(self, segment: Segment) -> dict[str, Any]:
+    def _request_item(self, slot: _Slot) -> dict[str, Any]:
+        """The query for ``slot``: its window widened to whole seconds, plus a margin.
+
+        The margin (one second each side) covers a server that treats a bound as exclusive;
+        once a response shows a record stamped exactly at a bound we asked for, that bound is
+        known to be inclusive and later queries drop its margin (in a dense second the margin
+        is hundreds of records fetched twice at every cut).
+        """
         item = dict(self._filters)
         low_field, high_field = self.spec.window_fields
-        item[low_field] = format_datetime(_floor_second(segment.start) - _SECOND)
-        item[high_field] = format_datetime(_ceil_second(segment.end) + _SECOND)
+        segment = slot.segment
+        slot.low = _floor_second(segment.start) - (_ZERO if self._inclusive_low else _SECOND)
+        slot.high = _ceil_second(segment.end) + (_ZERO if self._inclusive_high else _SECOND)
+        item[low_field] = format_datetime(slot.low)
+        item[high_field] = format_datetime(slot.high)
         if self.spec.order_field:
             item[self.spec.order_field] = True
         return item
+
+    def _learn_inclusive(self, slot: _Slot, stamps: list[datetime]) -> None:
+        if not self._inclusive_low and slot.low in stamps:
+            self._inclusive_low = True
+        if not self._inclusive_high and slot.high in stamps:
+            self._inclusive_high = True
 
     async def _fetch(self, item: dict[str, Any], token: str | None) -> Page[Any]:
         pagination: dict[str, Any] = {"pageSize": self.page_size}
@@ -511,13 +572,15 @@ class LogStream(Generic[T]):
     async def _read_page(self, slot: _Slot) -> None:
         """Fetch the next page of ``slot``; mark it finished when nothing is left to fetch."""
         if slot.item is None:
-            slot.item = self._request_item(slot.segment)
+            slot.item = self._request_item(slot)
         token = slot.token
         page = await self._fetch(slot.item, token)
         slot.pages_read += 1
         stamps = self._stamps(page.items)
         if stamps:
             slot.last_stamp = self._learn_direction(slot, slot.last_stamp, stamps)
+            if not (self._inclusive_low and self._inclusive_high):
+                self._learn_inclusive(slot, stamps)
         records = self._owned(slot, page.items, stamps)
         next_token = page.next_token
         segment = slot.segment
@@ -581,7 +644,13 @@ class LogStream(Generic[T]):
     def _learn_direction(
         self, slot: _Slot, previous: datetime | None, stamps: list[datetime]
     ) -> datetime:
-        """Find (or check) whether the server pages this slice oldest or newest first."""
+        """Find (or check) whether the server pages oldest or newest first.
+
+        The order is the endpoint's, so a slot whose pages so far all share one timestamp (a
+        very dense second) takes the order another slot has shown, and can stream at once.
+        """
+        if slot.direction == 0:
+            slot.direction = self._direction
         try:
             sequence = stamps if previous is None else [previous, *stamps]
             ascending = all(map(operator.le, sequence, sequence[1:]))
@@ -596,6 +665,8 @@ class LogStream(Generic[T]):
             slot.direction = 1 if ascending else -1
         elif (slot.direction > 0 and not ascending) or (slot.direction < 0 and not descending):
             raise PaginationError(f"{self.spec.path} changed its time order mid-stream")
+        if self._direction == 0:
+            self._direction = slot.direction
         return stamps[-1]
 
     def _owned(self, slot: _Slot, records: list[Any], stamps: list[datetime]) -> list[Any]:
@@ -639,15 +710,14 @@ class LogStream(Generic[T]):
         else:
             done_span = (segment.end - last).total_seconds()
             rest_span = (last - segment.start).total_seconds()
-        estimate = kept * rest_span / max(done_span, 1.0) / self.page_size  # pages left
+        # density where the cut is made (this page), and the slot's average as a floor
+        page_span = abs((last - first).total_seconds())
+        rate = max(len(records) / max(page_span, 1.0), kept / max(done_span, 1.0))
+        estimate = rate * rest_span / self.page_size  # pages left if that density holds
         shared = min(self._idle + 1, math.ceil(estimate))  # one page or more per idle cursor
-        if must_bound:
-            pieces = max(int(estimate // CHUNK_PAGES) + 1, shared)
-        else:
-            pieces = shared
-            if pieces < 2:
-                return None
-        pieces = min(pieces, 2 * self.concurrency)
+        if not must_bound and shared < 2:
+            return None
+        limit = _MAX_PIECES_PER_CURSOR * self.concurrency
         if slot.direction > 0:
             keep = [record for record in records if stamp(record) < last]
             remainder = Segment(last, segment.end)
@@ -656,8 +726,16 @@ class LogStream(Generic[T]):
             keep = [record for record in records if stamp(record) > last]
             remainder = Segment(segment.start, last + _TICK)
             segment.start = last + _TICK
-        new_slots = [_Slot(piece) for piece in split_segment(remainder, pieces)]
+        wanted = math.ceil(estimate / _PIECE_PAGES)
         position = self._order.index(slot)
+        if must_bound and wanted > shared:
+            # pieces a little under CHUNK_PAGES pages, so each one's last page is nearly full
+            count = self.concurrency + 1
+            span = timedelta(seconds=_PIECE_PAGES * self.page_size / rate)
+            parts = split_near(remainder, span, min(wanted, count), at_end=slot.direction < 0)
+        else:
+            parts = split_segment(remainder, min(shared, limit))
+        new_slots = [_Slot(piece) for piece in parts]
         if slot.direction > 0:
             self._order[position + 1 : position + 1] = new_slots
         else:

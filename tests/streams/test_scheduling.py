@@ -1,0 +1,85 @@
+"""How the fan-out schedules cursors: the buffering bound, dense seconds, learnt query margins."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+import mimecast_async as mc
+from mimecast_async.dates import parse_datetime
+from mimecast_async.fanout import CHUNK_PAGES
+from mimecast_async.testing import MimecastEmulator
+from tests.streams.conftest import assert_exactly, stamp_of
+
+
+@pytest.mark.parametrize("name", ["ttp_url", "audit"])
+async def test_a_slow_ordered_consumer_keeps_buffering_within_the_bound(name: str) -> None:
+    """Cursors stop fetching ahead once the bound of undelivered records is reached."""
+    page_size, concurrency = 20, 4
+    bound = 2 * CHUNK_PAGES * concurrency * page_size
+    async with MimecastEmulator(seed=21, records=4_000) as emu:
+        start, end = emu.time_range
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            stream: Any = getattr(client.logs, name)(
+                start=start, end=end, page_size=page_size, concurrency=concurrency
+            )
+            records, peak = [], 0
+            async for record in stream:
+                records.append(record)
+                peak = max(peak, stream._undelivered)
+                if len(records) % page_size == 0:
+                    await asyncio.sleep(0.002)  # let every cursor run ahead as far as it may
+        expected = emu.expected(name, start, end)
+    assert_exactly(records, expected)
+    # the slot being delivered may fetch past the bound by the pages it is reading
+    assert 0 < peak <= bound + concurrency * page_size
+
+
+@pytest.mark.parametrize("name", ["ttp_url", "audit"])
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_dense_seconds_spanning_many_pages(name: str, ordered: bool) -> None:
+    """Hundreds of records share each second, so most pages hold a single timestamp."""
+    async with MimecastEmulator(seed=8, records=150_000) as emu:
+        start, end = emu.time_range
+        everything = emu.expected(name, start, end)
+        seconds = Counter(stamp_of_wire(record) for record in everything)
+        busiest = max(seconds, key=lambda second: seconds[second])
+        low, high = busiest - timedelta(seconds=4), busiest + timedelta(seconds=4)
+        assert seconds[busiest] > 150  # many pages of 25 within one second
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            stream: Any = getattr(client.logs, name)(
+                start=low, end=high, page_size=25, concurrency=8, ordered=ordered
+            )
+            records = await stream.to_list()
+        expected = emu.expected(name, low, high)
+    assert_exactly(records, expected)
+    if ordered:
+        stamps = [stamp_of(record) for record in records]
+        assert stamps == sorted(stamps)
+
+
+@pytest.mark.parametrize("inclusive_end", [True, False])
+async def test_query_margins_are_dropped_only_for_bounds_seen_to_be_inclusive(
+    inclusive_end: bool,
+) -> None:
+    """The emulator includes ``from``; it includes ``to`` only when told to."""
+    async with MimecastEmulator(seed=3, records=6_000, inclusive_end=inclusive_end) as emu:
+        start, end = emu.time_range
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            stream: Any = client.logs.ttp_url(start=start, end=end, page_size=30, concurrency=8)
+            records = await stream.to_list()
+        expected = emu.expected("ttp_url", start, end)
+    assert_exactly(records, expected)
+    assert stream._inclusive_low is True
+    assert stream._inclusive_high is inclusive_end
+
+
+def stamp_of_wire(record: dict[str, Any]) -> Any:
+    for field in ("date", "eventTime", "createTime"):
+        if field in record:
+            return parse_datetime(record[field])
+    raise AssertionError(record)
