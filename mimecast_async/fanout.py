@@ -2,27 +2,37 @@
 
 How a pull of ``[start, end)`` is split, and why:
 
-* The window starts as ``2 x concurrency`` equal time slices (whole seconds), taken oldest
-  first. Traffic is rarely even (a phishing wave puts most of a day's clicks in one hour), so a
-  slice is also split *while it is read*: after ``CHUNK_PAGES`` pages the cursor cuts its slice
-  at the timestamp it reached, keeps what it read, and queues the unread remainder in pieces
-  sized by the record density just observed. Dense regions therefore fan out over every cursor
-  and sparse ones cost one request. Ordered mode always cuts (that is what bounds its memory);
-  unordered mode cuts only while another cursor has nothing to do, because every cut ends in a
-  partial page.
+* The window starts as ``2 x concurrency`` equal time slices (whole seconds; one slice for a
+  single cursor, since every slice ends in a partial page). Traffic is rarely even (a phishing
+  wave puts most of a day's clicks in one hour), so a slice is also split *while it is read*:
+  the cursor cuts it at the timestamp it reached, keeps what it read, and queues the unread
+  remainder as new slices. In ordered mode every slice but the one being delivered is cut after
+  ``CHUNK_PAGES`` pages (that bounds memory), into up to ``concurrency`` pieces of a little
+  under ``CHUNK_PAGES`` pages at the density of the page where the cut is made, plus the rest as
+  one slice that is cut again, with its own density, when it is read. Any slice is also cut, into
+  one piece per idle cursor, whenever a cursor has nothing to do.
+* Cursors are not tied to slices: after every page a cursor takes the oldest slice it may fetch
+  for (a slice keeps its page token between pages), so the pieces cut off a slow slice go to
+  the next free cursor and no cursor waits while holding work.
 * Each slice is queried with a window widened by one second on both sides and keeps only the
   records whose own timestamp falls in ``[slice.start, slice.end)``, so no record is lost or
-  doubled whether the server treats from/to as inclusive or exclusive. A cut is only made where
-  the run of records sharing the cut timestamp lies entirely in the current page, so identical
-  timestamps straddling a page boundary are neither lost nor doubled.
+  doubled whether the server treats from/to as inclusive or exclusive. Once a response shows a
+  record stamped exactly at a widened bound, that bound is known to be inclusive and later
+  queries drop its margin (in a dense second the margin is hundreds of records fetched twice at
+  every cut). A cut is only made where the run of records sharing the cut timestamp lies
+  entirely in the current page, so identical timestamps straddling a page boundary are neither
+  lost nor doubled.
 * Ordered mode delivers slices oldest first; the slice being delivered streams page by page.
-  Cursors work at most ``2 x concurrency`` slices ahead of it, each slice holds at most
-  ``CHUNK_PAGES`` pages, and other cursors stop fetching while ``2 x CHUNK_PAGES`` pages per
-  cursor wait undelivered (cuts insert slices, which could otherwise push fetched ones out of
-  the window), so memory is bounded by a few pages per cursor whatever the size of the pull.
-  Servers that page newest first (audit events, archive search logs) are handled the same way:
-  a cut keeps the newest part and queues the older remainder before it; each finished slice is
-  reversed on delivery.
+  Memory is bounded by records, not pages: cursors stop fetching while ``2 x CHUNK_PAGES`` pages
+  of records per cursor (counting a full page for each fetch in flight) wait undelivered, with
+  one page per cursor of that kept for the ``concurrency`` oldest slices, and a slice that could
+  not be cut (a very dense second) waits once it holds ``CHUNK_PAGES`` pages. The slice being
+  delivered may always fetch unless its own pages wait for the consumer. So memory is a few
+  pages per cursor whatever the size of the pull. Servers that page newest first (audit events,
+  archive search logs) are handled the same way: a cut keeps the newest part and queues the
+  older remainder before it; each finished slice is reversed on delivery. The time order is the
+  endpoint's, so a slice whose pages all share one timestamp takes the order another slice
+  has shown.
 * Unordered mode delivers each page as soon as it arrives, under the same bound.
 * The checkpoint lists the undelivered segments; a partly delivered segment is narrowed to its
   delivery point and carries the content hashes of the records already delivered at that exact

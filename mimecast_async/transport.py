@@ -22,11 +22,6 @@ DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 _CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", None)
 
 
-#: Read buffer per response: a 500-record log page is ~300 KB, and aiohttp's default (64 KiB,
-#: reading paused above twice that) would stop and restart the socket several times per page.
-_READ_BUFSIZE = 1 << 20
-
-
 class RawResponse(NamedTuple):
     """Status, lower-cased headers (first value of each) and the full body."""
 
@@ -68,7 +63,6 @@ class Transport:
                 timeout=self._timeout,
                 headers={"User-Agent": self._user_agent},
                 trust_env=False,
-                read_bufsize=_READ_BUFSIZE,
             )
         return self._session
 
