@@ -71,7 +71,11 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--emulator-records", type=int, default=10_000, metavar="N", help="records per log type"
     )
     emulator.add_argument(
-        "--emulator-latency-ms", type=float, default=0.0, metavar="MS", help="delay per request"
+        "--emulator-latency-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="time from a request to its answer",
     )
     emulator.add_argument("--emulator-seed", type=int, default=1, metavar="N", help="data seed")
 

@@ -21,7 +21,9 @@ def build_parser(prog: str = "python -m mimecast_async.testing") -> argparse.Arg
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (default 0 = any free port)")
     parser.add_argument("--records", type=int, default=10_000, help="records per log type")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay per request (ms)")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="time from a request to its answer (ms)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed for data and credentials")
     parser.add_argument(
         "--rate-limit",
