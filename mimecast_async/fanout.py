@@ -73,6 +73,7 @@ _MAX_PIECES_PER_CURSOR = 4
 MAX_CONCURRENCY = 64
 _SECOND = timedelta(seconds=1)
 _ZERO = timedelta(0)
+_NO_HASHES: Counter[str] = Counter()  # shared and never mutated: runs replace, not update
 _TICK = timedelta(microseconds=1)
 
 
@@ -171,6 +172,7 @@ class _Slot:
         "reversed",
         "run",
         "run_at",
+        "run_hashes",
         "seen",
         "segment",
         "skip_left",
@@ -194,6 +196,7 @@ class _Slot:
         self.reversed = False
         self.run_at: datetime | None = None
         self.run: list[Any] = []
+        self.run_hashes: Counter[str] = _NO_HASHES  # hashes of older records of the run
         self.skip_left = Counter(segment.skip)
 
     def remaining(self, ascending_delivery: bool) -> Segment:
@@ -201,7 +204,7 @@ class _Slot:
         segment = self.segment
         if self.run_at is None:
             return segment
-        hashes = Counter(record_hash(record) for record in self.run)
+        hashes = Counter(record_hash(record) for record in self.run) + self.run_hashes
         if segment.skip_at == self.run_at:
             hashes += segment.skip
         direction = 1 if ascending_delivery else self.direction
@@ -325,10 +328,10 @@ class LogStream(Generic[T]):
         current = self._current
         for slot in self._order:
             if current is not None and current[0] is slot and self._current_index >= 0:
-                saved_at, saved_run = slot.run_at, slot.run
+                saved = slot.run_at, slot.run, slot.run_hashes
                 self._advance_run(slot, current[1][: self._current_index + 1])
                 segments.append(slot.remaining(self.ordered))
-                slot.run_at, slot.run = saved_at, saved_run
+                slot.run_at, slot.run, slot.run_hashes = saved
             else:
                 segments.append(slot.remaining(self.ordered))
         return Checkpoint(kind=self.spec.name, query=self.query, segments=segments)
@@ -370,7 +373,11 @@ class LogStream(Generic[T]):
         self._signal.fire()
 
     def _advance_run(self, slot: _Slot, records: list[Any]) -> None:
-        """Remember the delivered records that share the latest delivered timestamp."""
+        """Remember the delivered records that share the latest delivered timestamp.
+
+        A run longer than a page (thousands of records can share one second) keeps only the
+        content hashes of its older records, so a dense second costs no memory per record.
+        """
         if not records:
             return
         stamp = self._timestamp
@@ -379,9 +386,14 @@ class LogStream(Generic[T]):
         while index > 0 and stamp(records[index - 1]) == last:
             index -= 1
         if index == 0 and slot.run_at == last:
-            slot.run = slot.run + records
+            if len(slot.run) >= self.page_size:
+                folded = Counter(record_hash(record) for record in slot.run)
+                slot.run_hashes = slot.run_hashes + folded  # a new Counter: checkpoint restores
+                slot.run = list(records)
+            else:
+                slot.run = slot.run + records
         else:
-            slot.run_at, slot.run = last, records[index:]
+            slot.run_at, slot.run, slot.run_hashes = last, records[index:], _NO_HASHES
 
     async def _deliveries(self, with_pages: bool = False) -> AsyncGenerator[Any, None]:
         if self._started:

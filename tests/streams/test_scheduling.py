@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import mimecast_async as mc
+from mimecast_async.checkpoint import Checkpoint
 from mimecast_async.dates import parse_datetime
 from mimecast_async.fanout import CHUNK_PAGES
 from mimecast_async.testing import MimecastEmulator
@@ -83,3 +84,28 @@ def stamp_of_wire(record: dict[str, Any]) -> Any:
         if field in record:
             return parse_datetime(record[field])
     raise AssertionError(record)
+
+
+@pytest.mark.parametrize("name", ["ttp_url", "audit"])
+async def test_checkpoints_inside_a_second_longer_than_many_pages(name: str) -> None:
+    """Resuming mid-run where one second holds many pages of records (hashes are folded)."""
+    async with MimecastEmulator(seed=8, records=150_000) as emu:
+        start, end = emu.time_range
+        seconds = Counter(stamp_of_wire(record) for record in emu.expected(name, start, end))
+        busiest = max(seconds, key=lambda second: seconds[second])
+        low, high = busiest - timedelta(seconds=2), busiest + timedelta(seconds=2)
+        expected = emu.expected(name, low, high)
+        before = sum(1 for record in expected if stamp_of_wire(record) < busiest)
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            for stop_after in (before + 1, before + 60, before + seconds[busiest] - 1):
+                options = {"start": low, "end": high, "page_size": 25, "concurrency": 4}
+                stream: Any = getattr(client.logs, name)(**options)
+                iterator = stream.__aiter__()
+                delivered = [await iterator.__anext__() for _ in range(stop_after)]
+                saved = stream.checkpoint.to_json()
+                await iterator.aclose()
+                resumed: Any = getattr(client.logs, name)(
+                    **options, checkpoint=Checkpoint.from_json(saved)
+                )
+                delivered.extend(await resumed.to_list())
+                assert_exactly(delivered, expected)
