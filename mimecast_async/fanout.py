@@ -305,7 +305,7 @@ class LogStream(Generic[T]):
         self._signal = _Signal()
         self._ready: deque[_Slot] = deque()  # unordered delivery queue, one entry per chunk
         self._workers: list[asyncio.Task[None]] = []
-        self._idle = 0  # cursors waiting for work
+        self._idle = 0  # cursors with nothing to claim
         self._undelivered = 0  # fetched records not yet delivered
         self._in_flight = 0  # pages being fetched (each may bring page_size records)
         self._inclusive_low = self._inclusive_high = False  # learnt from responses
@@ -521,7 +521,7 @@ class LogStream(Generic[T]):
         Choosing after every page keeps cursors on the oldest work (the slices cut off a slow
         slice go to the next free cursor) and never leaves a cursor holding a slice it may not
         fetch for. A cursor with nothing to claim counts as idle, and running slots cut to
-        feed it.
+        feed it; one held back by the buffering bound does not.
         """
         try:
             while True:
@@ -529,11 +529,16 @@ class LogStream(Generic[T]):
                 if slot is None:
                     if not self._busy():
                         return
-                    self._idle += 1
+                    # only a cursor with nothing to claim makes running slots cut for it: one
+                    # held back by the bound would not be allowed to read the pieces either
+                    starved = not any(
+                        slot.state == PENDING for slot in self._order[: 2 * self.concurrency]
+                    )
+                    self._idle += starved
                     try:
                         await self._signal.wait()
                     finally:
-                        self._idle -= 1
+                        self._idle -= starved
                     continue
                 self._in_flight += 1
                 try:
