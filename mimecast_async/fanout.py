@@ -25,7 +25,7 @@ How a pull of ``[start, end)`` is split, and why:
 * Ordered mode delivers slices oldest first; the slice being delivered streams page by page.
   Memory is bounded by records, not pages: cursors stop fetching while ``2 x CHUNK_PAGES`` pages
   of records per cursor (counting a full page for each fetch in flight) wait undelivered, with
-  one page per cursor of that kept for the ``concurrency`` oldest slices, and a slice that could
+  a quarter of that kept for the ``concurrency`` oldest slices, and a slice that could
   not be cut (a very dense second) waits once it holds ``CHUNK_PAGES`` pages. The slice being
   delivered may always fetch unless its own pages wait for the consumer. So memory is a few
   pages per cursor whatever the size of the pull. Servers that page newest first (audit events,
@@ -306,6 +306,7 @@ class LogStream(Generic[T]):
         self._ready: deque[_Slot] = deque()  # unordered delivery queue, one entry per chunk
         self._workers: list[asyncio.Task[None]] = []
         self._idle = 0  # cursors with nothing to claim
+        self._blocked = 0  # cursors with work the buffering bound does not let them fetch yet
         self._undelivered = 0  # fetched records not yet delivered
         self._in_flight = 0  # pages being fetched (each may bring page_size records)
         self._inclusive_low = self._inclusive_high = False  # learnt from responses
@@ -474,9 +475,9 @@ class LogStream(Generic[T]):
         Backpressure counts the records fetched and not yet delivered plus a full page for each
         fetch in flight. In ordered mode the slot being delivered may always fetch (unless its
         own pages wait for the consumer), the next ``concurrency - 1`` slots may fill the bound,
-        and younger slots stop one page per cursor short of it: that reserve is what lets the
-        pieces cut off a slow head slot be read at once instead of waiting behind data that
-        cannot be delivered before them.
+        and younger slots stop at three quarters of it: that reserve is what lets the pieces cut
+        off a slow head slot be read at once instead of waiting behind data that cannot be
+        delivered before them.
         """
         buffered = self._undelivered + self._in_flight * self.page_size
         if not self.ordered:
@@ -488,7 +489,7 @@ class LogStream(Generic[T]):
                     return slot
             return None
         near_room = buffered < self._max_undelivered
-        far_room = buffered < self._max_undelivered - self.concurrency * self.page_size
+        far_room = buffered < self._max_undelivered * 3 // 4
         for position, slot in enumerate(self._order[: 2 * self.concurrency]):  # oldest first
             if slot.state != PENDING:
                 continue
@@ -502,6 +503,17 @@ class LogStream(Generic[T]):
                 slot.state = RUNNING
                 return slot
         return None
+
+    def _helpers(self, slot: _Slot) -> int:
+        """Cursors that could read a piece of ``slot`` now if it were cut.
+
+        Idle cursors help any slot. Cursors held back by the bound help the slot being
+        delivered: its pieces come next, so the bound lets them be read, and a dense stretch
+        at the head of an ordered pull is then read by every cursor instead of one.
+        """
+        if self.ordered and self._blocked and self._order and self._order[0] is slot:
+            return self._idle + self._blocked
+        return self._idle
 
     @staticmethod
     def _head_may_fetch(head: _Slot) -> bool:
@@ -521,7 +533,7 @@ class LogStream(Generic[T]):
         Choosing after every page keeps cursors on the oldest work (the slices cut off a slow
         slice go to the next free cursor) and never leaves a cursor holding a slice it may not
         fetch for. A cursor with nothing to claim counts as idle, and running slots cut to
-        feed it; one held back by the buffering bound does not.
+        feed it; one held back by the buffering bound makes only the slot being delivered cut.
         """
         try:
             while True:
@@ -529,16 +541,18 @@ class LogStream(Generic[T]):
                 if slot is None:
                     if not self._busy():
                         return
-                    # only a cursor with nothing to claim makes running slots cut for it: one
-                    # held back by the bound would not be allowed to read the pieces either
+                    # a cursor with nothing to claim makes running slots cut for it; one held
+                    # back by the bound helps only the slot being delivered (see _helpers)
                     starved = not any(
                         slot.state == PENDING for slot in self._order[: 2 * self.concurrency]
                     )
                     self._idle += starved
+                    self._blocked += not starved
                     try:
                         await self._signal.wait()
                     finally:
                         self._idle -= starved
+                        self._blocked -= not starved
                     continue
                 self._in_flight += 1
                 try:
@@ -619,7 +633,7 @@ class LogStream(Generic[T]):
                 next_token = None  # the rest of the server's window is outside this slice
         if next_token and records:
             must_bound = slot.pages_read >= CHUNK_PAGES and self._must_bound(slot)
-            if must_bound or self._idle:
+            if must_bound or self._helpers(slot):
                 cut = self._cut(slot, records, slot.kept + len(records), must_bound)
                 if cut is not None:
                     records, next_token = cut, None
@@ -741,7 +755,7 @@ class LogStream(Generic[T]):
         page_span = abs((last - first).total_seconds())
         rate = max(len(records) / max(page_span, 1.0), kept / max(done_span, 1.0))
         estimate = rate * rest_span / self.page_size  # pages left if that density holds
-        shared = min(self._idle + 1, math.ceil(estimate))  # one page or more per idle cursor
+        shared = min(self._helpers(slot) + 1, math.ceil(estimate))  # a page or more per helper
         if not must_bound and shared < 2:
             return None
         limit = _MAX_PIECES_PER_CURSOR * self.concurrency
