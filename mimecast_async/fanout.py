@@ -69,7 +69,6 @@ CHUNK_PAGES = 4
 #: Pages aimed for per piece when a slice is cut: each piece ends in a partial page, so aim a
 #: little under a whole number of pages (the density estimate is never exact).
 _PIECE_PAGES = CHUNK_PAGES - 0.25
-_MAX_PIECES_PER_CURSOR = 4
 MAX_CONCURRENCY = 64
 _SECOND = timedelta(seconds=1)
 _ZERO = timedelta(0)
@@ -758,7 +757,6 @@ class LogStream(Generic[T]):
         shared = min(self._helpers(slot) + 1, math.ceil(estimate))  # a page or more per helper
         if not must_bound and shared < 2:
             return None
-        limit = _MAX_PIECES_PER_CURSOR * self.concurrency
         if slot.direction > 0:
             keep = [record for record in records if stamp(record) < last]
             remainder = Segment(last, segment.end)
@@ -770,12 +768,13 @@ class LogStream(Generic[T]):
         wanted = math.ceil(estimate / _PIECE_PAGES)
         position = self._order.index(slot)
         if must_bound and wanted > shared:
-            # pieces a little under CHUNK_PAGES pages, so each one's last page is nearly full
-            count = self.concurrency + 1
+            # up to one piece per cursor of a little under CHUNK_PAGES pages (so that each
+            # one's last page is nearly full), then the rest as one slice
             span = timedelta(seconds=_PIECE_PAGES * self.page_size / rate)
-            parts = split_near(remainder, span, min(wanted, count), at_end=slot.direction < 0)
+            pieces = min(wanted, self.concurrency + 1)
+            parts = split_near(remainder, span, pieces, at_end=slot.direction < 0)
         else:
-            parts = split_segment(remainder, min(shared, limit))
+            parts = split_segment(remainder, shared)
         new_slots = [_Slot(piece) for piece in parts]
         if slot.direction > 0:
             self._order[position + 1 : position + 1] = new_slots
