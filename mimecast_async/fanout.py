@@ -588,9 +588,13 @@ class LogStream(Generic[T]):
         return item
 
     def _learn_inclusive(self, slot: _Slot, stamps: list[datetime]) -> None:
-        if not self._inclusive_low and slot.low in stamps:
+        # a page is in time order (checked by _learn_direction), so its ends are its extremes
+        first, last = stamps[0], stamps[-1]
+        if first > last:
+            first, last = last, first
+        if first == slot.low:
             self._inclusive_low = True
-        if not self._inclusive_high and slot.high in stamps:
+        if last == slot.high:
             self._inclusive_high = True
 
     async def _fetch(self, item: dict[str, Any], token: str | None) -> Page[Any]:

@@ -25,6 +25,14 @@ def normalise(record: dict[str, Any]) -> bytes:
     return msgspec.json.encode(fixed, order="sorted")
 
 
+def wire_stamp(record: dict[str, Any]) -> datetime:
+    """The timestamp of a record as the emulator sends it."""
+    for name in TIME_FIELDS:
+        if name in record:
+            return parse_datetime(record[name])
+    raise AssertionError(f"no timestamp in {record!r}")
+
+
 def stamp_of(record: Any) -> datetime:
     for name in ("date", "event_time", "create_time"):
         value = getattr(record, name, None)

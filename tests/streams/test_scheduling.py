@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 import mimecast_async as mc
 from mimecast_async.checkpoint import Checkpoint
-from mimecast_async.dates import parse_datetime
 from mimecast_async.fanout import CHUNK_PAGES
 from mimecast_async.testing import MimecastEmulator
-from tests.streams.conftest import assert_exactly, stamp_of
+from tests.streams.conftest import assert_exactly, stamp_of, wire_stamp
 
 
 @pytest.mark.parametrize("name", ["ttp_url", "audit"])
@@ -45,12 +44,9 @@ async def test_a_slow_ordered_consumer_keeps_buffering_within_the_bound(name: st
 async def test_dense_seconds_spanning_many_pages(name: str, ordered: bool) -> None:
     """Hundreds of records share each second, so most pages hold a single timestamp."""
     async with MimecastEmulator(seed=8, records=150_000) as emu:
-        start, end = emu.time_range
-        everything = emu.expected(name, start, end)
-        seconds = Counter(stamp_of_wire(record) for record in everything)
-        busiest = max(seconds, key=lambda second: seconds[second])
+        busiest, count = busiest_second(emu, name)
         low, high = busiest - timedelta(seconds=4), busiest + timedelta(seconds=4)
-        assert seconds[busiest] > 150  # many pages of 25 within one second
+        assert count > 150  # many pages of 25 within one second
         async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
             stream: Any = getattr(client.logs, name)(
                 start=low, end=high, page_size=25, concurrency=8, ordered=ordered
@@ -79,25 +75,24 @@ async def test_query_margins_are_dropped_only_for_bounds_seen_to_be_inclusive(
     assert stream._inclusive_high is inclusive_end
 
 
-def stamp_of_wire(record: dict[str, Any]) -> Any:
-    for field in ("date", "eventTime", "createTime"):
-        if field in record:
-            return parse_datetime(record[field])
-    raise AssertionError(record)
+def busiest_second(emu: MimecastEmulator, name: str) -> tuple[datetime, int]:
+    """The second holding the most records of ``name``, and how many it holds."""
+    start, end = emu.time_range
+    seconds = Counter(wire_stamp(record) for record in emu.expected(name, start, end))
+    busiest = max(seconds, key=lambda second: seconds[second])
+    return busiest, seconds[busiest]
 
 
 @pytest.mark.parametrize("name", ["ttp_url", "audit"])
 async def test_checkpoints_inside_a_second_longer_than_many_pages(name: str) -> None:
     """Resuming mid-run where one second holds many pages of records (hashes are folded)."""
     async with MimecastEmulator(seed=8, records=150_000) as emu:
-        start, end = emu.time_range
-        seconds = Counter(stamp_of_wire(record) for record in emu.expected(name, start, end))
-        busiest = max(seconds, key=lambda second: seconds[second])
+        busiest, count = busiest_second(emu, name)
         low, high = busiest - timedelta(seconds=2), busiest + timedelta(seconds=2)
         expected = emu.expected(name, low, high)
-        before = sum(1 for record in expected if stamp_of_wire(record) < busiest)
+        before = sum(1 for record in expected if wire_stamp(record) < busiest)
         async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
-            for stop_after in (before + 1, before + 60, before + seconds[busiest] - 1):
+            for stop_after in (before + 1, before + 60, before + count - 1):
                 options = {"start": low, "end": high, "page_size": 25, "concurrency": 4}
                 stream: Any = getattr(client.logs, name)(**options)
                 iterator = stream.__aiter__()
