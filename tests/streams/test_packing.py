@@ -1,0 +1,113 @@
+"""Pages waiting for ordered delivery are held packed, and unpack to the very same records."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import msgspec
+import pytest
+
+import mimecast_async as mc
+from mimecast_async.models.logs import ImpersonationLog, ImpersonationResult, TtpUrlLog
+from mimecast_async.packing import PackedPage, pack, unpack
+from mimecast_async.pagination import Page
+from mimecast_async.resources.logs import LOG_SPECS
+from mimecast_async.retry import RateLimitInfo
+from mimecast_async.testing import MimecastEmulator
+from tests.streams.conftest import STREAMS, assert_exactly
+
+
+def _page(records: list[Any]) -> Page[Any]:
+    return Page(
+        records,
+        "next-token",
+        "this-token",
+        RateLimitInfo(limit=60, remaining=59, reset_after=1.0),
+        "req-1",
+    )
+
+
+@pytest.mark.parametrize("name", STREAMS)
+def test_every_log_record_type_survives_packing_exactly(name: str) -> None:
+    spec = LOG_SPECS[name]
+    emulator = MimecastEmulator(seed=4, records=300)
+    start, end = emulator.time_range
+    wire = emulator.expected(name, start, end)[:200]
+    records = msgspec.convert(wire, list[spec.record_type], strict=False)
+    assert records
+
+    packed = pack(_page(records))
+    page = unpack(packed, spec.record_type)
+
+    assert page.items == records
+    assert (page.next_token, page.token, page.request_id) == ("next-token", "this-token", "req-1")
+    assert page.rate_limit == RateLimitInfo(limit=60, remaining=59, reset_after=1.0)
+    assert len(packed) == len(records)
+    assert len(packed.data) < len(msgspec.json.encode(records)) // 3
+
+
+def test_offsets_naive_datetimes_and_nested_models_are_kept() -> None:
+    plus_one = timezone(timedelta(hours=1))
+    records = [
+        TtpUrlLog(date=datetime(2024, 5, 1, 9, 30, 1, 250, tzinfo=plus_one), url="https://a"),
+        TtpUrlLog(date=datetime(2024, 5, 1, 9, 30, 2), email_parts_description=[]),
+        TtpUrlLog(),
+    ]
+    page = unpack(pack(_page(records)), TtpUrlLog)
+    assert page.items == records
+    assert page.items[0].date is not None and page.items[0].date.utcoffset() == timedelta(hours=1)
+    assert page.items[1].date is not None and page.items[1].date.tzinfo is None
+
+    nested = [
+        ImpersonationLog(
+            hits=3,
+            identifiers=["similar_internal_domain"],
+            impersonation_results=[ImpersonationResult(similar_domain="examp1e.com")],
+        )
+    ]
+    assert unpack(pack(_page(nested)), ImpersonationLog).items == nested
+
+
+def test_a_plain_page_passes_through_and_the_repr_shows_no_content() -> None:
+    plain = _page([TtpUrlLog(subject="secret subject")])
+    assert unpack(plain, TtpUrlLog) is plain
+    packed = pack(plain)
+    assert isinstance(packed, PackedPage)
+    assert "secret" not in repr(packed) and "1 records" in repr(packed)
+
+
+@pytest.mark.parametrize("name", ["ttp_url", "audit"])
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_only_pages_waiting_for_older_slices_are_packed(name: str, ordered: bool) -> None:
+    """A slow consumer of an ordered stream finds the pages ahead of it packed, never its own."""
+    page_size, concurrency = 20, 4
+    async with MimecastEmulator(seed=21, records=4_000) as emu:
+        start, end = emu.time_range
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            stream: Any = getattr(client.logs, name)(
+                start=start,
+                end=end,
+                page_size=page_size,
+                concurrency=concurrency,
+                ordered=ordered,
+            )
+            records, packed_seen = [], 0
+            async for record in stream:
+                records.append(record)
+                for position, slot in enumerate(stream._order):
+                    kinds = [isinstance(chunk, PackedPage) for chunk in slot.chunks]
+                    packed_seen += sum(kinds)
+                    if position == 0 and slot.direction > 0:
+                        # pages read once the slice is being delivered are not packed: only
+                        # those read before it became the oldest slice may be
+                        assert kinds == sorted(kinds, reverse=True)
+                if len(records) % page_size == 0:
+                    await asyncio.sleep(0.002)  # let the other cursors read ahead
+        expected = emu.expected(name, start, end)
+    assert_exactly(records, expected)
+    if ordered:
+        assert packed_seen > 0
+    else:
+        assert packed_seen == 0
