@@ -15,9 +15,9 @@ MODE is one of:
   any asyncio client built on aiohttp + msgspec can spend.
 
 Measured around the pull only (imports and start-up excluded): wall seconds
-(``time.perf_counter``), client CPU seconds (``time.process_time``), peak RSS of this process
-(``VmHWM`` from /proc, which covers start-up too), records received, HTTP requests sent and
-HTTP 429 answers received.
+(``time.perf_counter``), client CPU seconds (``time.process_time``), minor page faults
+(``getrusage``), peak RSS of this process (``VmHWM`` from /proc, which covers start-up too),
+records received, HTTP requests sent and HTTP 429 answers received.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import json
 import logging
+import resource
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,26 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PATH = "/api/ttp/url/get-logs"
+
+
+class Meter:
+    """Wall seconds, CPU seconds and minor page faults of this process over a ``with`` block."""
+
+    def __enter__(self) -> Meter:
+        self._start = (time.perf_counter(), time.process_time(), _minor_faults())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        wall0, cpu0, faults0 = self._start
+        self.result = {
+            "wall": time.perf_counter() - wall0,
+            "cpu": time.process_time() - cpu0,
+            "minor_faults": _minor_faults() - faults0,
+        }
+
+
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def peak_rss_mb() -> float:
@@ -76,16 +97,14 @@ async def pull_sdk(emulator: dict[str, Any], concurrency: int, ordered: bool, pa
         stream = client.logs.ttp_url(
             start=start, end=end, page_size=page_size, concurrency=concurrency, ordered=ordered
         )
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        async for _record in stream:
-            records += 1
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        with Meter() as meter:
+            async for _record in stream:
+                records += 1
         requests_sent = client.engine.requests_sent
         gate_waits = client.engine.gate.waits
     return {
         "records": records,
-        "wall": wall,
-        "cpu": cpu,
+        **meter.result,
         "requests": requests_sent,
         "http_429": counter.count,
         "gate_waits": gate_waits,
@@ -144,19 +163,17 @@ async def pull_floor(emulator: dict[str, Any], page_size: int, concurrency: int)
             await fetch(session, None)
 
     async with aiohttp.ClientSession() as session:
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(cursor(session) for _ in range(concurrency)))
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return {"wall": wall, "cpu": cpu, "http_429": 0, **counts}
+        with Meter() as meter:
+            await asyncio.gather(*(cursor(session) for _ in range(concurrency)))
+    return {**meter.result, "http_429": 0, **counts}
 
 
 def pull_baseline(emulator: dict[str, Any], page_size: int) -> dict[str, Any]:
     import baseline
 
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    records, requests_sent = baseline.pull(emulator, page_size=page_size, sink=None)
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return {"records": records, "wall": wall, "cpu": cpu, "requests": requests_sent, "http_429": 0}
+    with Meter() as meter:
+        records, requests_sent = baseline.pull(emulator, page_size=page_size, sink=None)
+    return {"records": records, **meter.result, "requests": requests_sent, "http_429": 0}
 
 
 def main() -> int:

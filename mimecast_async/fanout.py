@@ -49,7 +49,7 @@ import itertools
 import math
 import operator
 from collections import Counter, deque
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -154,6 +154,17 @@ def initial_segments(start: datetime, end: datetime, pieces: int) -> list[Segmen
 def _initial_pieces(concurrency: int) -> int:
     """One slice for one cursor (each extra slice ends in a partial page), else two per cursor."""
     return 1 if concurrency == 1 else 2 * concurrency
+
+
+def _in_order(
+    previous: datetime | None,
+    stamps: list[datetime],
+    compare: Callable[[datetime, datetime], bool],
+) -> bool:
+    """Whether ``compare`` holds for every neighbouring pair of ``previous`` then ``stamps``."""
+    if previous is None:
+        return all(map(compare, stamps, itertools.islice(stamps, 1, None)))
+    return all(map(compare, itertools.chain((previous,), stamps), stamps))
 
 
 PENDING, RUNNING, FINISHED = 0, 1, 2
@@ -317,8 +328,8 @@ class LogStream(Generic[T]):
         self._max_undelivered = 2 * CHUNK_PAGES * concurrency * self.page_size
         self._failure: BaseException | None = None
         self._started = False
-        self._current: tuple[_Slot, list[Any]] | None = None
-        self._current_index = -1
+        # the chunk being yielded record by record, and the iterator over it (how far it got)
+        self._current: tuple[_Slot, list[Any], Iterator[Any]] | None = None
         self.pages_fetched = 0
         self.records_delivered = 0
 
@@ -330,9 +341,11 @@ class LogStream(Generic[T]):
         segments = []
         current = self._current
         for slot in self._order:
-            if current is not None and current[0] is slot and self._current_index >= 0:
+            if current is not None and current[0] is slot:
+                records, remaining = current[1], current[2]
+                delivered = len(records) - operator.length_hint(remaining)
                 saved = slot.run_at, slot.run, slot.run_hashes
-                self._advance_run(slot, current[1][: self._current_index + 1])
+                self._advance_run(slot, records[:delivered])
                 segments.append(slot.remaining(self.ordered))
                 slot.run_at, slot.run, slot.run_hashes = saved
             else:
@@ -342,9 +355,9 @@ class LogStream(Generic[T]):
     async def __aiter__(self) -> AsyncIterator[T]:
         async with contextlib.aclosing(self._deliveries()) as deliveries:
             async for slot, records in deliveries:
-                self._current = (slot, records)
-                for index, record in enumerate(records):
-                    self._current_index = index
+                remaining = iter(records)
+                self._current = (slot, records, remaining)
+                for record in remaining:
                     yield record
                 self._finish_chunk(slot, records)
 
@@ -369,7 +382,6 @@ class LogStream(Generic[T]):
         self._advance_run(slot, records)
         self.records_delivered += len(records)
         self._current = None
-        self._current_index = -1
         if slot.state == FINISHED and not slot.chunks:
             with contextlib.suppress(ValueError):
                 self._order.remove(slot)
@@ -710,9 +722,15 @@ class LogStream(Generic[T]):
         if slot.direction == 0:
             slot.direction = self._direction
         try:
-            sequence = stamps if previous is None else [previous, *stamps]
-            ascending = all(map(operator.le, sequence, sequence[1:]))
-            descending = all(map(operator.ge, sequence, sequence[1:]))
+            # one pass over the page once the order is known, a second only to name a fault
+            if slot.direction < 0:
+                descending = _in_order(previous, stamps, operator.ge)
+                ascending = not descending and _in_order(previous, stamps, operator.le)
+            else:
+                ascending = _in_order(previous, stamps, operator.le)
+                descending = (slot.direction == 0 or not ascending) and _in_order(
+                    previous, stamps, operator.ge
+                )
         except TypeError:
             raise ResponseDecodeError(
                 f"{self.spec.path} returned a timestamp without a UTC offset", path=self.spec.path
