@@ -522,9 +522,9 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
             )
     add("")
     add(
-        "Ordered c=8 at no latency holds most pages back for the slice before them, and each "
-        "of those is packed (compressed) and unpacked again: that is its extra CPU, the price "
-        "of the memory in scenario 3."
+        "Ordered c=8 at no latency holds most pages back for the slice before them, and most "
+        "of those are packed (compressed) and unpacked again: that is its extra CPU, the price "
+        "of the flat memory in scenario 3."
     )
     add("")
 
@@ -546,8 +546,9 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
     add("")
     add(
         "The stream bounds what it buffers at 2 × CHUNK_PAGES (4) pages of records per cursor "
-        "(32,000 records at c=8, counting a full page for each fetch in flight) and holds each "
-        "page that waits for an older slice packed (zlib-compressed JSON, a tenth of its "
+        "(32,000 records at c=8, counting a full page for each fetch in flight). Of the pages "
+        "that wait for an older slice, DECODED_PAGES (2) per cursor stay decoded (8,000 "
+        "records at c=8) and the rest are packed (zlib-compressed JSON, a tenth of their "
         "decoded size or less). A 1M pull reaches the bound and stays there; the 100k pull "
         "never needs all of it, and packed, the difference is about a megabyte. Decoded "
         "(before packing), the same pulls peaked at 68.5 and 88.4 MB."

@@ -33,8 +33,9 @@ How a pull of ``[start, end)`` is split, and why:
   older remainder before it; each finished slice is reversed on delivery. The time order is the
   endpoint's, so a slice whose pages all share one timestamp takes the order another slice
   has shown.
-* A page that waits for older slices is held packed (compressed JSON, ``packing.py``): a
-  tenth of the memory of decoded records, for about 1.5 ms of CPU per 500-record page.
+* Of the pages that wait for older slices, ``DECODED_PAGES`` per cursor (those delivered next)
+  stay decoded and the rest are held packed (compressed JSON, ``packing.py``): a tenth of the
+  memory of decoded records, for about 1.5 ms of CPU per 500-record page.
 * Unordered mode delivers each page as soon as it arrives, under the same bound.
 * The checkpoint lists the undelivered segments; a partly delivered segment is narrowed to its
   delivery point and carries the content hashes of the records already delivered at that exact
@@ -63,12 +64,14 @@ from .pagination import Page, check_page_size, nested_items
 if TYPE_CHECKING:
     from .client import MimecastClient
 
-__all__ = ["CHUNK_PAGES", "LogSpec", "LogStream", "initial_segments"]
+__all__ = ["CHUNK_PAGES", "DECODED_PAGES", "LogSpec", "LogStream", "initial_segments"]
 
 T = TypeVar("T")
 
 #: Pages a cursor reads from one slice before cutting it.
 CHUNK_PAGES = 4
+#: Pages per cursor that may wait decoded for older slices; the rest wait packed.
+DECODED_PAGES = 2
 #: Pages aimed for per piece when a slice is cut: each piece ends in a partial page, so aim a
 #: little under a whole number of pages (the density estimate is never exact).
 _PIECE_PAGES = CHUNK_PAGES - 0.25
@@ -326,6 +329,8 @@ class LogStream(Generic[T]):
         self._direction = 0  # the endpoint's order once any slot has shown it (+1 / -1)
         # the bound on buffered records: CHUNK_PAGES pages per cursor, twice over
         self._max_undelivered = 2 * CHUNK_PAGES * concurrency * self.page_size
+        # of the pages that wait for older slices, this many records stay decoded
+        self._max_decoded_waiting = DECODED_PAGES * concurrency * self.page_size
         self._failure: BaseException | None = None
         self._started = False
         # the chunk being yielded record by record, and the iterator over it (how far it got)
@@ -658,7 +663,9 @@ class LogStream(Generic[T]):
         slot.kept += len(records)
         if records:
             chunk = Page(records, page.next_token, token, page.rate_limit, page.request_id)
-            slot.chunks.append(pack(chunk) if self._waits(slot) else chunk)
+            slot.chunks.append(chunk)
+            if self._waits(slot):
+                self._pack_beyond_budget()
             self._undelivered += len(records)
             if not self.ordered:  # the unordered delivery queue; ordered mode reads _order
                 self._ready.append(slot)
@@ -676,13 +683,36 @@ class LogStream(Generic[T]):
         slot.token = next_token
 
     def _waits(self, slot: _Slot) -> bool:
-        """Whether a page of ``slot`` arriving now waits for older slices (and is packed).
+        """Whether the pages of ``slot`` wait for older slices (and may be packed).
 
-        Only ordered streams hold pages back: every slice but the ascending one being delivered
-        waits. Unordered pages are delivered as they come, so packing one would only add CPU
-        when the consumer is already the slow side.
+        Only ordered streams hold pages back: every slice but the one being delivered waits (a
+        newest-first slice until it is finished and reversed). Unordered pages are delivered as
+        they come, so packing one would only add CPU when the consumer is already the slow side.
         """
-        return self.ordered and (slot.direction <= 0 or self._order[0] is not slot)
+        if not self.ordered:
+            return False
+        if self._order[0] is not slot:
+            return True
+        return slot.direction <= 0 and not slot.reversed  # newest first: waits until finished
+
+    def _pack_beyond_budget(self) -> None:
+        """Pack waiting pages, youngest first, until the decoded ones fit their budget.
+
+        The pages to be delivered next stay decoded (they are read soon anyway); those that
+        will wait longest are packed.
+        """
+        decoded = [
+            (slot.chunks, index, chunk)
+            for slot in self._order
+            if self._waits(slot)
+            for index, chunk in enumerate(slot.chunks)
+            if isinstance(chunk, Page)
+        ]
+        records = sum(len(page) for _, _, page in decoded)
+        while records > self._max_decoded_waiting:
+            chunks, index, page = decoded.pop()
+            records -= len(page)
+            chunks[index] = pack(page)
 
     def _unpack(self, chunk: Page[Any] | PackedPage) -> Page[Any]:
         return unpack(chunk, self.spec.record_type)

@@ -10,6 +10,8 @@ import msgspec
 import pytest
 
 import mimecast_async as mc
+from mimecast_async import fanout
+from mimecast_async.fanout import DECODED_PAGES
 from mimecast_async.models.logs import ImpersonationLog, ImpersonationResult, TtpUrlLog
 from mimecast_async.packing import PackedPage, pack, unpack
 from mimecast_async.pagination import Page
@@ -80,9 +82,23 @@ def test_a_plain_page_passes_through_and_the_repr_shows_no_content() -> None:
 
 @pytest.mark.parametrize("name", ["ttp_url", "audit"])
 @pytest.mark.parametrize("ordered", [True, False])
-async def test_only_pages_waiting_for_older_slices_are_packed(name: str, ordered: bool) -> None:
-    """A slow consumer of an ordered stream finds the pages ahead of it packed, never its own."""
+async def test_waiting_pages_beyond_the_decoded_budget_are_packed(
+    name: str, ordered: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow consumer of an ordered stream finds the pages far ahead of it packed."""
     page_size, concurrency = 20, 4
+    budget = DECODED_PAGES * concurrency * page_size
+    streams: list[Any] = []
+    packed_pages = []
+
+    def checked_pack(page: Page[Any]) -> PackedPage:
+        head = streams[0]._order[0]
+        # the ascending slice being delivered streams as it comes: none of its pages is packed
+        assert not (head.direction > 0 and any(chunk is page for chunk in head.chunks))
+        packed_pages.append(page)
+        return pack(page)
+
+    monkeypatch.setattr(fanout, "pack", checked_pack)
     async with MimecastEmulator(seed=21, records=4_000) as emu:
         start, end = emu.time_range
         async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
@@ -93,21 +109,24 @@ async def test_only_pages_waiting_for_older_slices_are_packed(name: str, ordered
                 concurrency=concurrency,
                 ordered=ordered,
             )
-            records, packed_seen = [], 0
+            streams.append(stream)
+            records, peak_decoded = [], 0
             async for record in stream:
                 records.append(record)
-                for position, slot in enumerate(stream._order):
-                    kinds = [isinstance(chunk, PackedPage) for chunk in slot.chunks]
-                    packed_seen += sum(kinds)
-                    if position == 0 and slot.direction > 0:
-                        # pages read once the slice is being delivered are not packed: only
-                        # those read before it became the oldest slice may be
-                        assert kinds == sorted(kinds, reverse=True)
+                decoded_waiting = sum(
+                    len(chunk)
+                    for slot in stream._order
+                    if stream._waits(slot)
+                    for chunk in slot.chunks
+                    if isinstance(chunk, Page)
+                )
+                assert decoded_waiting <= budget
+                peak_decoded = max(peak_decoded, decoded_waiting)
                 if len(records) % page_size == 0:
                     await asyncio.sleep(0.002)  # let the other cursors read ahead
         expected = emu.expected(name, start, end)
     assert_exactly(records, expected)
     if ordered:
-        assert packed_seen > 0
+        assert packed_pages and peak_decoded > 0
     else:
-        assert packed_seen == 0
+        assert not packed_pages
