@@ -545,8 +545,9 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
         add(f"{last.results[0]['records']:,} vs 1M peak: {plateau:+.1%}.")
     add("")
     add(
-        "The stream bounds what it buffers at 2 × CHUNK_PAGES (4) pages of records per cursor "
-        "(32,000 records at c=8, counting a full page for each fetch in flight). Of the pages "
+        "An ordered stream bounds what it buffers at ORDERED_BUFFER_PAGES (16) pages of records "
+        "per cursor (64,000 records at c=8, counting a full page for each fetch in flight). Of "
+        "the pages "
         "that wait for an older slice, DECODED_PAGES (2) per cursor stay decoded (8,000 "
         "records at c=8) and the rest are packed (zlib-compressed JSON, a tenth of their "
         "decoded size or less). A 1M pull reaches the bound and stays there; the 100k pull "

@@ -23,8 +23,9 @@ How a pull of ``[start, end)`` is split, and why:
   entirely in the current page, so identical timestamps straddling a page boundary are neither
   lost nor doubled.
 * Ordered mode delivers slices oldest first; the slice being delivered streams page by page.
-  Memory is bounded by records, not pages: cursors stop fetching while ``2 x CHUNK_PAGES`` pages
-  of records per cursor (counting a full page for each fetch in flight) wait undelivered, with
+  Memory is bounded by records, not pages: cursors stop fetching while ``ORDERED_BUFFER_PAGES``
+  pages of records per cursor (counting a full page for each fetch in flight) wait undelivered
+  (``UNORDERED_BUFFER_PAGES`` in unordered mode, where nothing is packed), with
   a quarter of that kept for the ``concurrency`` oldest slices, and a slice that could
   not be cut (a very dense second) waits once it holds ``CHUNK_PAGES`` pages. The slice being
   delivered may always fetch unless its own pages wait for the consumer. So memory is a few
@@ -64,7 +65,15 @@ from .pagination import Page, check_page_size, nested_items
 if TYPE_CHECKING:
     from .client import MimecastClient
 
-__all__ = ["CHUNK_PAGES", "DECODED_PAGES", "LogSpec", "LogStream", "initial_segments"]
+__all__ = [
+    "CHUNK_PAGES",
+    "DECODED_PAGES",
+    "ORDERED_BUFFER_PAGES",
+    "UNORDERED_BUFFER_PAGES",
+    "LogSpec",
+    "LogStream",
+    "initial_segments",
+]
 
 T = TypeVar("T")
 
@@ -72,6 +81,11 @@ T = TypeVar("T")
 CHUNK_PAGES = 4
 #: Pages per cursor that may wait decoded for older slices; the rest wait packed.
 DECODED_PAGES = 2
+#: Records that may wait undelivered, in pages per cursor. An ordered stream packs most of
+#: what waits, so it may read further ahead (which keeps 2 to 4 cursors busy) than an unordered
+#: one, whose pages wait decoded, and only when its consumer is slower than its cursors.
+ORDERED_BUFFER_PAGES = 4 * CHUNK_PAGES
+UNORDERED_BUFFER_PAGES = 2 * CHUNK_PAGES
 #: Pages aimed for per piece when a slice is cut: each piece ends in a partial page, so aim a
 #: little under a whole number of pages (the density estimate is never exact).
 _PIECE_PAGES = CHUNK_PAGES - 0.25
@@ -327,8 +341,9 @@ class LogStream(Generic[T]):
         self._in_flight = 0  # pages being fetched (each may bring page_size records)
         self._inclusive_low = self._inclusive_high = False  # learnt from responses
         self._direction = 0  # the endpoint's order once any slot has shown it (+1 / -1)
-        # the bound on buffered records: CHUNK_PAGES pages per cursor, twice over
-        self._max_undelivered = 2 * CHUNK_PAGES * concurrency * self.page_size
+        # the bound on buffered records
+        buffer_pages = ORDERED_BUFFER_PAGES if self.ordered else UNORDERED_BUFFER_PAGES
+        self._max_undelivered = buffer_pages * concurrency * self.page_size
         # of the pages that wait for older slices, this many records stay decoded
         self._max_decoded_waiting = DECODED_PAGES * concurrency * self.page_size
         self._failure: BaseException | None = None

@@ -11,21 +11,27 @@ import pytest
 
 import mimecast_async as mc
 from mimecast_async.checkpoint import Checkpoint
-from mimecast_async.fanout import CHUNK_PAGES
+from mimecast_async.fanout import ORDERED_BUFFER_PAGES, UNORDERED_BUFFER_PAGES
 from mimecast_async.testing import MimecastEmulator
 from tests.streams.conftest import assert_exactly, stamp_of, wire_stamp
 
 
 @pytest.mark.parametrize("name", ["ttp_url", "audit"])
-async def test_a_slow_ordered_consumer_keeps_buffering_within_the_bound(name: str) -> None:
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_a_slow_consumer_keeps_buffering_within_the_bound(name: str, ordered: bool) -> None:
     """Cursors stop fetching ahead once the bound of undelivered records is reached."""
     page_size, concurrency = 20, 4
-    bound = 2 * CHUNK_PAGES * concurrency * page_size
+    pages = ORDERED_BUFFER_PAGES if ordered else UNORDERED_BUFFER_PAGES
+    bound = pages * concurrency * page_size
     async with MimecastEmulator(seed=21, records=4_000) as emu:
         start, end = emu.time_range
         async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
             stream: Any = getattr(client.logs, name)(
-                start=start, end=end, page_size=page_size, concurrency=concurrency
+                start=start,
+                end=end,
+                page_size=page_size,
+                concurrency=concurrency,
+                ordered=ordered,
             )
             records, peak = [], 0
             async for record in stream:
