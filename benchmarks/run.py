@@ -551,7 +551,7 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
         "that wait for an older slice, DECODED_PAGES (2) per cursor stay decoded (8,000 "
         "records at c=8) and the rest are packed (zlib-compressed JSON, a tenth of their "
         "decoded size or less). A 1M pull reaches the bound and stays there; the 100k pull "
-        "never needs all of it, and packed, the difference is about a megabyte. Decoded "
+        "never needs all of it, and packed, the difference is a few megabytes. Decoded "
         "(before packing), the same pulls peaked at 68.5 and 88.4 MB."
     )
     add("")
