@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ import msgspec
 
 import mimecast_async as mc
 from mimecast_async.dates import parse_datetime
+from mimecast_async.testing import MimecastEmulator
 from tests.helpers import FakeClock
 
 TIME_FIELDS = ("date", "eventTime", "createTime")
@@ -57,3 +60,35 @@ def assert_exactly(got: list[Any], expected: list[dict[str, Any]]) -> None:
 def fast_retry(**kwargs: Any) -> mc.RetryPolicy:
     clock = FakeClock()
     return mc.RetryPolicy(sleep=clock.sleep, clock=clock, seed=5, max_attempts=8, **kwargs)
+
+
+SLOW_PAGE_SIZE = 20
+SLOW_CONCURRENCY = 4
+
+
+async def pull_slowly(name: str, ordered: bool, watch: Callable[[Any], None]) -> None:
+    """Pull 4,000 records of ``name`` with a consumer that pauses after every page.
+
+    Page size ``SLOW_PAGE_SIZE`` and ``SLOW_CONCURRENCY`` cursors, so the cursors read as far
+    ahead as the stream lets them; ``watch(stream)`` runs before the first record and after
+    each one. Asserts that exactly the emulator's records came out.
+    """
+    async with MimecastEmulator(seed=21, records=4_000) as emu:
+        start, end = emu.time_range
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            stream: Any = getattr(client.logs, name)(
+                start=start,
+                end=end,
+                page_size=SLOW_PAGE_SIZE,
+                concurrency=SLOW_CONCURRENCY,
+                ordered=ordered,
+            )
+            watch(stream)
+            records = []
+            async for record in stream:
+                records.append(record)
+                watch(stream)
+                if len(records) % SLOW_PAGE_SIZE == 0:
+                    await asyncio.sleep(0.002)  # let every cursor read ahead as far as it may
+        expected = emu.expected(name, start, end)
+    assert_exactly(records, expected)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
 import pytest
 
-import mimecast_async as mc
 from mimecast_async import fanout
 from mimecast_async.fanout import DECODED_PAGES
 from mimecast_async.models.logs import ImpersonationLog, ImpersonationResult, TtpUrlLog
@@ -18,7 +16,7 @@ from mimecast_async.pagination import Page
 from mimecast_async.resources.logs import LOG_SPECS
 from mimecast_async.retry import RateLimitInfo
 from mimecast_async.testing import MimecastEmulator
-from tests.streams.conftest import STREAMS, assert_exactly
+from tests.streams.conftest import SLOW_CONCURRENCY, SLOW_PAGE_SIZE, STREAMS, pull_slowly
 
 
 def _page(records: list[Any]) -> Page[Any]:
@@ -86,10 +84,10 @@ async def test_waiting_pages_beyond_the_decoded_budget_are_packed(
     name: str, ordered: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A slow consumer of an ordered stream finds the pages far ahead of it packed."""
-    page_size, concurrency = 20, 4
-    budget = DECODED_PAGES * concurrency * page_size
+    budget = DECODED_PAGES * SLOW_CONCURRENCY * SLOW_PAGE_SIZE
     streams: list[Any] = []
     packed_pages = []
+    peak_decoded = 0
 
     def checked_pack(page: Page[Any]) -> PackedPage:
         head = streams[0]._order[0]
@@ -98,34 +96,22 @@ async def test_waiting_pages_beyond_the_decoded_budget_are_packed(
         packed_pages.append(page)
         return pack(page)
 
-    monkeypatch.setattr(fanout, "pack", checked_pack)
-    async with MimecastEmulator(seed=21, records=4_000) as emu:
-        start, end = emu.time_range
-        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
-            stream: Any = getattr(client.logs, name)(
-                start=start,
-                end=end,
-                page_size=page_size,
-                concurrency=concurrency,
-                ordered=ordered,
-            )
+    def watch(stream: Any) -> None:
+        nonlocal peak_decoded
+        if not streams:
             streams.append(stream)
-            records, peak_decoded = [], 0
-            async for record in stream:
-                records.append(record)
-                decoded_waiting = sum(
-                    len(chunk)
-                    for slot in stream._order
-                    if stream._waits(slot)
-                    for chunk in slot.chunks
-                    if isinstance(chunk, Page)
-                )
-                assert decoded_waiting <= budget
-                peak_decoded = max(peak_decoded, decoded_waiting)
-                if len(records) % page_size == 0:
-                    await asyncio.sleep(0.002)  # let the other cursors read ahead
-        expected = emu.expected(name, start, end)
-    assert_exactly(records, expected)
+        decoded_waiting = sum(
+            len(chunk)
+            for slot in stream._order
+            if stream._waits(slot)
+            for chunk in slot.chunks
+            if isinstance(chunk, Page)
+        )
+        assert decoded_waiting <= budget
+        peak_decoded = max(peak_decoded, decoded_waiting)
+
+    monkeypatch.setattr(fanout, "pack", checked_pack)
+    await pull_slowly(name, ordered, watch)
     if ordered:
         assert packed_pages and peak_decoded > 0
     else:

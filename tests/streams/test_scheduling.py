@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,36 +12,30 @@ import mimecast_async as mc
 from mimecast_async.checkpoint import Checkpoint
 from mimecast_async.fanout import ORDERED_BUFFER_PAGES, UNORDERED_BUFFER_PAGES
 from mimecast_async.testing import MimecastEmulator
-from tests.streams.conftest import assert_exactly, stamp_of, wire_stamp
+from tests.streams.conftest import (
+    SLOW_CONCURRENCY,
+    SLOW_PAGE_SIZE,
+    assert_exactly,
+    pull_slowly,
+    stamp_of,
+    wire_stamp,
+)
 
 
 @pytest.mark.parametrize("name", ["ttp_url", "audit"])
 @pytest.mark.parametrize("ordered", [True, False])
 async def test_a_slow_consumer_keeps_buffering_within_the_bound(name: str, ordered: bool) -> None:
     """Cursors stop fetching ahead once the bound of undelivered records is reached."""
-    page_size, concurrency = 20, 4
     pages = ORDERED_BUFFER_PAGES if ordered else UNORDERED_BUFFER_PAGES
-    bound = pages * concurrency * page_size
-    async with MimecastEmulator(seed=21, records=4_000) as emu:
-        start, end = emu.time_range
-        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
-            stream: Any = getattr(client.logs, name)(
-                start=start,
-                end=end,
-                page_size=page_size,
-                concurrency=concurrency,
-                ordered=ordered,
-            )
-            records, peak = [], 0
-            async for record in stream:
-                records.append(record)
-                peak = max(peak, stream._undelivered)
-                if len(records) % page_size == 0:
-                    await asyncio.sleep(0.002)  # let every cursor run ahead as far as it may
-        expected = emu.expected(name, start, end)
-    assert_exactly(records, expected)
+    bound = pages * SLOW_CONCURRENCY * SLOW_PAGE_SIZE
+    peaks = [0]
+
+    def watch(stream: Any) -> None:
+        peaks.append(stream._undelivered)
+
+    await pull_slowly(name, ordered, watch)
     # the slot being delivered may fetch past the bound by the pages it is reading
-    assert 0 < peak <= bound + concurrency * page_size
+    assert 0 < max(peaks) <= bound + SLOW_CONCURRENCY * SLOW_PAGE_SIZE
 
 
 @pytest.mark.parametrize("name", ["ttp_url", "audit"])
