@@ -3,14 +3,14 @@
 An ordered log stream buffers the pages of every time slice but the one being delivered
 (DESIGN.md §3 "Log streams"). Decoded, a 500-record TTP URL page is about a megabyte of small
 Python objects; the same records as zlib-compressed JSON are a few tens of kilobytes. So a page
-that cannot be delivered soon is packed, and unpacked when its turn comes: the peak
-memory of an ordered pull is then dominated by the pages in flight, not by the pages waiting.
-The stream keeps the waiting pages it will deliver next decoded, within a small budget
-(``fanout.DECODED_PAGES`` per cursor), and packs those that will wait longest.
+that cannot be delivered soon is packed, and unpacked when its turn comes. The stream keeps
+the waiting pages it will deliver next decoded, within a small budget (``fanout.DECODED_PAGES``
+per cursor), and packs those that will wait longest, so the peak memory of an ordered pull is
+the pages in flight plus that budget, whatever the pull's size.
 
 The round trip is exact: records are msgspec structs of JSON types and datetimes (offsets
 kept), encoded and decoded with the same field names. It costs about 1.5 ms of CPU per
-500-record page (zlib level 1: compressing is most of it), paid only for pages that wait.
+500-record page (zlib level 1: compressing is most of it), paid only for the pages packed.
 """
 
 from __future__ import annotations
