@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -30,26 +31,16 @@ _LEVEL = 1  # the fastest deflate level: log JSON still shrinks several times ov
 _ENCODER = msgspec.json.Encoder()
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class PackedPage:
     """A page's records as compressed JSON, plus what :class:`Page` says about the page."""
 
-    __slots__ = ("count", "data", "next_token", "rate_limit", "request_id", "token")
-
-    def __init__(
-        self,
-        data: bytes,
-        count: int,
-        next_token: str | None,
-        token: str | None,
-        rate_limit: RateLimitInfo | None,
-        request_id: str | None,
-    ) -> None:
-        self.data = data
-        self.count = count
-        self.next_token = next_token
-        self.token = token
-        self.rate_limit = rate_limit
-        self.request_id = request_id
+    data: bytes
+    count: int
+    next_token: str | None
+    token: str | None
+    rate_limit: RateLimitInfo | None
+    request_id: str | None
 
     def __len__(self) -> int:
         return self.count
