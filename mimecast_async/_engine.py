@@ -46,7 +46,7 @@ class ApiResponse:
     envelope: Envelope[Any]
     status: int
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes  # only for binary answers and ``call(keep_body=True)``
     request_id: str | None
     rate_limit: RateLimitInfo | None
 
@@ -106,10 +106,23 @@ class Engine:
         idempotent: bool = True,
         item_type: Any = Any,
         raise_on_fail: bool = True,
+        keep_body: bool = False,
     ) -> ApiResponse:
-        """POST an envelope to ``path`` and decode ``data`` items as ``item_type``."""
+        """POST an envelope to ``path`` and decode ``data`` items as ``item_type``.
+
+        The raw bytes are in ``body`` only with ``keep_body`` (copying a log page costs more
+        than decoding it from the receive buffer).
+        """
         return await self._call(
-            path, data, meta, idempotent, _JSON_HEADERS, item_type, raise_on_fail, binary=False
+            path,
+            data,
+            meta,
+            idempotent,
+            _JSON_HEADERS,
+            item_type,
+            raise_on_fail,
+            binary=False,
+            keep_body=keep_body,
         )
 
     async def call_binary(
@@ -126,7 +139,7 @@ class Engine:
         an empty envelope and the bytes are in ``body``.
         """
         return await self._call(
-            path, data, meta, idempotent, _BINARY_HEADERS, Any, True, binary=True
+            path, data, meta, idempotent, _BINARY_HEADERS, Any, True, binary=True, keep_body=True
         )
 
     async def _call(
@@ -140,23 +153,26 @@ class Engine:
         raise_on_fail: bool,
         *,
         binary: bool,
+        keep_body: bool,
     ) -> ApiResponse:
         body = encode_request(data, meta)
 
         async def attempt(number: int) -> ApiResponse:
             response, request_id, info = await self._send(path, body, number, headers)
-            self._raise_for_status(response, request_id, info, path)
-            if binary and "json" not in response.headers.get("content-type", "").lower():
-                envelope: Envelope[Any] = Envelope(meta=_EMPTY_META, data=[])
-            else:
-                envelope = decode_envelope(
-                    response.body, item_type, status=response.status, path=path
-                )
-                if raise_on_fail:
-                    raise_for_failures(envelope, request_id=request_id, path=path)
-            return ApiResponse(
-                envelope, response.status, response.headers, response.body, request_id, info
-            )
+            try:
+                self._raise_for_status(response, request_id, info, path)
+                if binary and "json" not in response.headers.get("content-type", "").lower():
+                    envelope: Envelope[Any] = Envelope(meta=_EMPTY_META, data=[])
+                else:
+                    envelope = decode_envelope(
+                        response.view(), item_type, status=response.status, path=path
+                    )
+                    if raise_on_fail:
+                        raise_for_failures(envelope, request_id=request_id, path=path)
+                raw = response.body if keep_body else b""
+            finally:
+                response.release()
+            return ApiResponse(envelope, response.status, response.headers, raw, request_id, info)
 
         return await self.policy.run(
             attempt, idempotent=idempotent, rng=self._rng, describe=f"POST {path}"
@@ -235,6 +251,7 @@ class Engine:
                     # only a 401 for the current token counts: with many cursors in flight, one
                     # expiry answers all of them with a 401 for the same, already replaced token
                     reauthentications += 1
+                response.release()
                 continue
             return response, request_id, info
 
@@ -263,38 +280,43 @@ class Engine:
                 if not released:
                     self.gate.release(None, status=None)
             logger.debug("POST %s -> %d (attempt %d)", auth.token_path, response.status, number)
-            if response.status in (400, 401, 403):
-                code = _oauth_error_code(response.body)
-                raise AuthenticationError(
-                    "OAuth2 token request refused" + (f" ({code})" if code else ""),
-                    status=response.status,
-                    path=auth.token_path,
-                )
-            self._raise_for_status(response, None, info, auth.token_path)
             try:
-                payload = _TOKEN_DECODER.decode(response.body)
-            except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
-                raise ResponseDecodeError(
-                    "token response has no usable access_token",
-                    status=response.status,
-                    path=auth.token_path,
-                ) from None
-            if not payload.access_token:
-                raise ResponseDecodeError(
-                    "token response has an empty access_token", path=auth.token_path
-                )
-            return payload.access_token, float(payload.expires_in)
+                return self._read_token(response, info, auth.token_path)
+            finally:
+                response.release()
 
         return await self.policy.run(
             attempt, idempotent=True, rng=self._rng, describe="OAuth2 token request"
         )
+
+    def _read_token(
+        self, response: RawResponse, info: RateLimitInfo | None, path: str
+    ) -> tuple[str, float]:
+        """The (access_token, expires_in) of a token response, or the error it stands for."""
+        if response.status in (400, 401, 403):
+            code = _oauth_error_code(response.view())
+            raise AuthenticationError(
+                "OAuth2 token request refused" + (f" ({code})" if code else ""),
+                status=response.status,
+                path=path,
+            )
+        self._raise_for_status(response, None, info, path)
+        try:
+            payload = _TOKEN_DECODER.decode(response.view())
+        except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
+            raise ResponseDecodeError(
+                "token response has no usable access_token", status=response.status, path=path
+            ) from None
+        if not payload.access_token:
+            raise ResponseDecodeError("token response has an empty access_token", path=path)
+        return payload.access_token, float(payload.expires_in)
 
     async def aclose(self) -> None:
         if self.tokens is not None:
             await self.tokens.aclose()
 
 
-def _oauth_error_code(body: bytes) -> str:
+def _oauth_error_code(body: bytes | memoryview) -> str:
     try:
         code = _OAUTH_ERROR_DECODER.decode(body).error
     except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):

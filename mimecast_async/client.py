@@ -252,7 +252,7 @@ class MimecastClient:
             raise InvalidInputError("path", path, "must not contain spaces, CR, LF, NUL, ? or #")
         if data is not None and (isinstance(data, (str, bytes)) or not isinstance(data, Sequence)):
             raise InvalidInputError("data", data, "must be a list of request items")
-        response = await self._engine.call(path, data, meta, idempotent=idempotent)
+        response = await self._engine.call(path, data, meta, idempotent=idempotent, keep_body=True)
         try:
             decoded: dict[str, Any] = msgspec.json.decode(response.body, type=dict[str, Any])
         except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError) as error:

@@ -127,7 +127,7 @@ def envelope_decoder(item_type: Any) -> msgspec.json.Decoder[Any]:
 
 
 def decode_envelope(
-    body: bytes, item_type: Any = Any, *, status: int = 200, path: str | None = None
+    body: bytes | memoryview, item_type: Any = Any, *, status: int = 200, path: str | None = None
 ) -> Envelope[Any]:
     """Decode a response body into an :class:`Envelope`, or raise ResponseDecodeError."""
     try:
@@ -159,7 +159,7 @@ class _FailOnly(msgspec.Struct):
     data: None = None
 
 
-def _failures_without_data(body: bytes) -> list[WireFailure]:
+def _failures_without_data(body: bytes | memoryview) -> list[WireFailure]:
     """The ``fail[]`` of a body that has no ``data`` member; empty when it does not apply."""
     try:
         return msgspec.json.decode(body, type=_FailOnly, strict=False).fail

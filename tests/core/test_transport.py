@@ -1,0 +1,116 @@
+"""The transport reads bodies into receive buffers it reuses, and never lends one twice."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import random
+
+import pytest
+from aiohttp import web
+
+from mimecast_async.transport import Transport
+from tests.helpers import local_server
+
+BODIES = {
+    "/big": bytes(random.Random(1).randbytes(300_000)),
+    "/small": b'{"meta":{"status":200}}',
+    "/medium": bytes(random.Random(2).randbytes(100_000)),
+    "/huge": bytes(5 * 1024 * 1024),
+}
+
+
+async def _handler(request: web.Request) -> web.StreamResponse:
+    if request.path == "/chunked":  # no Content-Length: the length is only known at the end
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for part in range(5):
+            await response.write(bytes([part]) * 70_000)
+        await response.write_eof()
+        return response
+    if request.path == "/gzip":
+        return web.Response(
+            body=gzip.compress(BODIES["/big"]), headers={"Content-Encoding": "gzip"}
+        )
+    if request.path.startswith("/echo/"):
+        await asyncio.sleep(0.01)  # keep every request in flight at once
+        return web.Response(body=request.path.encode() * 10_000)
+    return web.Response(body=BODIES[request.path])
+
+
+async def test_bodies_of_every_size_and_framing_come_through_one_reused_buffer() -> None:
+    transport = Transport(timeout=5)
+    expected = {
+        **BODIES,
+        "/chunked": b"".join(bytes([part]) * 70_000 for part in range(5)),
+        "/gzip": BODIES["/big"],
+    }
+    try:
+        async with local_server(_handler) as url:
+            buffers = set()
+            for path in ["/big", "/small", "/chunked", "/medium", "/gzip", "/big", "/small"]:
+                response = await transport.send("POST", url + path, {}, b"")
+                view = response.view()
+                assert isinstance(view, memoryview)
+                assert bytes(view) == expected[path], path
+                buffers.add(id(view.obj))
+                response.release()
+            assert len(buffers) == 1  # one request at a time: the same buffer every time
+    finally:
+        await transport.close()
+
+
+async def test_a_released_response_keeps_its_copy_and_refuses_its_view() -> None:
+    transport = Transport(timeout=5)
+    try:
+        async with local_server(_handler) as url:
+            copied = await transport.send("POST", url + "/medium", {}, b"")
+            body = copied.body
+            copied.release()
+            assert copied.body is body == BODIES["/medium"]
+            assert copied.view() is body
+
+            forgotten = await transport.send("POST", url + "/medium", {}, b"")
+            forgotten.release()
+            with pytest.raises(RuntimeError, match="released"):
+                forgotten.view()
+            # the next response reuses the buffer: the copy above must not change
+            again = await transport.send("POST", url + "/small", {}, b"")
+            assert bytes(again.view()) == BODIES["/small"]
+            assert body == BODIES["/medium"]
+            again.release()
+    finally:
+        await transport.close()
+
+
+async def test_responses_in_flight_together_never_share_a_buffer() -> None:
+    transport = Transport(timeout=5, max_connections=8)
+    try:
+        async with local_server(_handler) as url:
+            paths = [f"/echo/{index}" for index in range(8)]
+            responses = await asyncio.gather(
+                *(transport.send("POST", url + path, {}, b"") for path in paths)
+            )
+            for path, response in zip(paths, responses, strict=True):
+                assert bytes(response.view()) == path.encode() * 10_000
+            assert len({id(response.view().obj) for response in responses}) == 8
+            for response in responses:
+                response.release()
+    finally:
+        await transport.close()
+
+
+async def test_a_buffer_grown_by_a_huge_body_is_not_kept() -> None:
+    transport = Transport(timeout=5)
+    try:
+        async with local_server(_handler) as url:
+            huge = await transport.send("POST", url + "/huge", {}, b"")
+            huge_buffer = huge.view().obj
+            assert bytes(huge.view()) == BODIES["/huge"]
+            huge.release()
+            small = await transport.send("POST", url + "/small", {}, b"")
+            assert small.view().obj is not huge_buffer  # 5 MB is not held for the next page
+            small.release()
+    finally:
+        await transport.close()
