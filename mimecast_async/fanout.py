@@ -10,10 +10,16 @@ How a pull of ``[start, end)`` is split, and why:
   ``CHUNK_PAGES`` pages (that bounds memory), into up to ``concurrency`` pieces of a little
   under ``CHUNK_PAGES`` pages at the density of the page where the cut is made, plus the rest as
   one slice that is cut again, with its own density, when it is read. Any slice is also cut, into
-  one piece per idle cursor, whenever a cursor has nothing to do.
-* Cursors are not tied to slices: after every page a cursor takes the oldest slice it may fetch
-  for (a slice keeps its page token between pages), so the pieces cut off a slow slice go to
-  the next free cursor and no cursor waits while holding work.
+  one piece per idle cursor, whenever a cursor has nothing to do, and as soon as a page shows
+  that it holds more than 1.5 cursors' share of the pages left (a burst would otherwise keep one
+  cursor busy long after the others): into pieces of about one share, sized by the density
+  where the cut is made. Each piece starts with that density as its estimate.
+* Cursors are not tied to slices: after every page a cursor chooses again (a slice keeps its
+  page token between pages), so the pieces cut off a slow slice go to the next free cursor and
+  no cursor waits while holding work. Unordered, it takes the slice with the most pages left;
+  ordered, the slice being delivered, else one of the next slices that still holds more than
+  ``CHUNK_PAGES`` pages (so it is cut early), else the oldest. Every cursor starts at once,
+  however few slices a checkpoint resumes.
 * Each slice is queried with a window widened by one second on both sides and keeps only the
   records whose own timestamp falls in ``[slice.start, slice.end)``, so no record is lost or
   doubled whether the server treats from/to as inclusive or exclusive. Once a response shows a
@@ -86,6 +92,13 @@ DECODED_PAGES = 2
 #: one, whose pages wait decoded, and only when its consumer is slower than its cursors.
 ORDERED_BUFFER_PAGES = 4 * CHUNK_PAGES
 UNORDERED_BUFFER_PAGES = 2 * CHUNK_PAGES
+#: A slice holding more than this many times its share of the pages left (the pages every
+#: unfinished slice holds, over the cursors) is cut before it becomes the one cursor still busy.
+_STRAGGLER = 1.5
+#: The smallest piece such a cut makes, in pages (each piece ends in a partial page).
+_MIN_PIECE_PAGES = 4.0
+#: Cursors of an ordered stream choose among this many of the oldest slices per cursor.
+_CLAIM_WINDOW = 4
 #: Pages aimed for per piece when a slice is cut: each piece ends in a partial page, so aim a
 #: little under a whole number of pages (the density estimate is never exact).
 _PIECE_PAGES = CHUNK_PAGES - 0.25
@@ -199,6 +212,7 @@ class _Slot:
         "last_stamp",
         "low",
         "pages_read",
+        "rate",
         "reversed",
         "run",
         "run_at",
@@ -221,6 +235,7 @@ class _Slot:
         self.pages_read = 0
         self.kept = 0
         self.last_stamp: datetime | None = None
+        self.rate: float | None = None  # records per second at its latest page
         self.chunks: deque[Page[Any] | PackedPage] = deque()  # packed while they wait
         self.direction = 0  # +1 oldest first, -1 newest first, 0 not known yet
         self.reversed = False
@@ -340,12 +355,16 @@ class LogStream(Generic[T]):
         self._undelivered = 0  # fetched records not yet delivered
         self._in_flight = 0  # pages being fetched (each may bring page_size records)
         self._inclusive_low = self._inclusive_high = False  # learnt from responses
+        self._seen_records = 0  # records in the pages read so far, and the seconds they span:
+        self._seen_seconds = 0.0  # the density assumed for a slice before its first page
         self._direction = 0  # the endpoint's order once any slot has shown it (+1 / -1)
         # the bound on buffered records
         buffer_pages = ORDERED_BUFFER_PAGES if self.ordered else UNORDERED_BUFFER_PAGES
         self._max_undelivered = buffer_pages * concurrency * self.page_size
         # of the pages that wait for older slices, this many records stay decoded
         self._max_decoded_waiting = DECODED_PAGES * concurrency * self.page_size
+        # how many of the oldest slots an ordered cursor may choose from (unordered: any)
+        self._window = _CLAIM_WINDOW * concurrency if self.ordered else None
         self._failure: BaseException | None = None
         self._started = False
         # the chunk being yielded record by record, and the iterator over it (how far it got)
@@ -434,10 +453,7 @@ class LogStream(Generic[T]):
         if self._started:
             raise PaginationError("this stream was already iterated; create a new one")
         self._started = True
-        self._workers = [
-            asyncio.ensure_future(self._worker())
-            for _ in range(min(self.concurrency, len(self._order)) or 1)
-        ]
+        self._workers = [asyncio.ensure_future(self._worker()) for _ in range(self.concurrency)]
         try:
             while True:
                 if self._failure is not None:
@@ -504,39 +520,51 @@ class LogStream(Generic[T]):
     # -- cursors -----------------------------------------------------------------------------
 
     def _claim(self) -> _Slot | None:
-        """The oldest slot waiting for a cursor that may fetch now, marked running.
+        """The slot a free cursor should read next, marked running (None: nothing may be).
 
         Backpressure counts the records fetched and not yet delivered plus a full page for each
-        fetch in flight. In ordered mode the slot being delivered may always fetch (unless its
-        own pages wait for the consumer), the next ``concurrency - 1`` slots may fill the bound,
-        and younger slots stop at three quarters of it: that reserve is what lets the pieces cut
-        off a slow head slot be read at once instead of waiting behind data that cannot be
-        delivered before them.
+        fetch in flight. Unordered, the slot with the most pages left goes first: a burst, once
+        a page shows it, is cut and its pieces read by every free cursor. Ordered, the slot
+        being delivered goes first and may always fetch (unless its own pages wait for the
+        consumer); of the next ``_CLAIM_WINDOW x concurrency`` slots, one still holding more
+        than ``CHUNK_PAGES`` pages goes next (so it is cut early, while the other cursors are
+        busy), else the oldest. The next ``concurrency - 1`` slots may fill the bound, younger
+        ones stop at three quarters of it: that reserve is what lets the pieces cut off a slow
+        head slot be read at once instead of waiting behind data that cannot be delivered
+        before them.
         """
         buffered = self._undelivered + self._in_flight * self.page_size
         if not self.ordered:
             if buffered >= self._max_undelivered:
                 return None
-            for slot in self._order:
-                if slot.state == PENDING:
-                    slot.state = RUNNING
-                    return slot
-            return None
+            best = max(
+                (slot for slot in self._order if slot.state == PENDING),
+                key=self._pages_left,
+                default=None,
+            )
+            if best is not None:
+                best.state = RUNNING
+            return best
         near_room = buffered < self._max_undelivered
         far_room = buffered < self._max_undelivered * 3 // 4
-        for position, slot in enumerate(self._order[: 2 * self.concurrency]):  # oldest first
+        allowed_slots = []
+        for position, slot in enumerate(self._order[: self._window]):  # oldest first
             if slot.state != PENDING:
                 continue
             if position == 0:
-                allowed = near_room or self._head_may_fetch(slot)
+                if near_room or self._head_may_fetch(slot):
+                    slot.state = RUNNING
+                    return slot
             elif len(slot.chunks) >= CHUNK_PAGES:
-                allowed = False  # could not be cut (a very dense second): waits its turn
-            else:
-                allowed = far_room if position >= self.concurrency else near_room
-            if allowed:
-                slot.state = RUNNING
-                return slot
-        return None
+                continue  # could not be cut (a very dense second): waits its turn
+            elif far_room if position >= self.concurrency else near_room:
+                allowed_slots.append(slot)
+        if not allowed_slots:
+            return None
+        largest = max(allowed_slots, key=self._pages_left)
+        chosen = largest if self._pages_left(largest) > CHUNK_PAGES else allowed_slots[0]
+        chosen.state = RUNNING
+        return chosen
 
     def _helpers(self, slot: _Slot) -> int:
         """Cursors that could read a piece of ``slot`` now if it were cut.
@@ -577,9 +605,7 @@ class LogStream(Generic[T]):
                         return
                     # a cursor with nothing to claim makes running slots cut for it; one held
                     # back by the bound helps only the slot being delivered (see _helpers)
-                    starved = not any(
-                        slot.state == PENDING for slot in self._order[: 2 * self.concurrency]
-                    )
+                    starved = not any(slot.state == PENDING for slot in self._order[: self._window])
                     self._idle += starved
                     self._blocked += not starved
                     try:
@@ -658,6 +684,10 @@ class LogStream(Generic[T]):
         stamps = self._stamps(page.items)
         if stamps:
             slot.last_stamp = self._learn_direction(slot, slot.last_stamp, stamps)
+            seconds = max(abs((stamps[-1] - stamps[0]).total_seconds()), 1.0)
+            slot.rate = len(stamps) / seconds
+            self._seen_records += len(stamps)
+            self._seen_seconds += seconds
             if not (self._inclusive_low and self._inclusive_high):
                 self._learn_inclusive(slot, stamps)
         records = self._owned(slot, page.items, stamps)
@@ -671,7 +701,7 @@ class LogStream(Generic[T]):
                 next_token = None  # the rest of the server's window is outside this slice
         if next_token and records:
             must_bound = slot.pages_read >= CHUNK_PAGES and self._must_bound(slot)
-            if must_bound or self._helpers(slot):
+            if must_bound or self._helpers(slot) or self._balance_pieces(slot) > 1:
                 cut = self._cut(slot, records, slot.kept + len(records), must_bound)
                 if cut is not None:
                     records, next_token = cut, None
@@ -731,6 +761,46 @@ class LogStream(Generic[T]):
 
     def _unpack(self, chunk: Page[Any] | PackedPage) -> Page[Any]:
         return unpack(chunk, self.spec.record_type)
+
+    def _pages_left(self, slot: _Slot) -> float:
+        """Pages ``slot`` still holds if the density of its latest page holds.
+
+        Before its first page a slice is assumed as dense as everything read so far.
+        """
+        segment = slot.segment
+        last = slot.last_stamp
+        if last is None:
+            seconds = (segment.end - segment.start).total_seconds()
+        elif slot.direction < 0:
+            seconds = (last - segment.start).total_seconds()
+        else:
+            seconds = (segment.end - last).total_seconds()
+        rate = slot.rate
+        if rate is None:
+            rate = self._seen_records / max(self._seen_seconds, 1.0)
+        return max(0.0, seconds) * rate / self.page_size
+
+    def _balance_pieces(self, slot: _Slot) -> int:
+        """Pieces to cut ``slot`` into so that it does not finish long after the others.
+
+        A slice is read by one cursor at a time, so one that holds several cursors' share of
+        the pages left (a burst of traffic in a quiet day) would keep one cursor busy while the
+        rest idle: it is cut, as soon as its density shows it, into pieces of about one share.
+        """
+        if self.concurrency == 1:
+            return 1
+        estimate = self._pages_left(slot)
+        if estimate < 2 * _MIN_PIECE_PAGES:
+            return 1
+        left = estimate + sum(
+            self._pages_left(other)
+            for other in self._order
+            if other is not slot and other.state != FINISHED
+        )
+        share = left / self.concurrency
+        if estimate <= _STRAGGLER * share:
+            return 1
+        return min(self.concurrency, round(estimate / share), int(estimate / _MIN_PIECE_PAGES))
 
     def _must_bound(self, slot: _Slot) -> bool:
         """Whether ``slot`` must be cut to keep ordered buffering bounded.
@@ -835,7 +905,10 @@ class LogStream(Generic[T]):
         page_span = abs((last - first).total_seconds())
         rate = max(len(records) / max(page_span, 1.0), kept / max(done_span, 1.0))
         estimate = rate * rest_span / self.page_size  # pages left if that density holds
-        shared = min(self._helpers(slot) + 1, math.ceil(estimate))  # a page or more per helper
+        shared = max(
+            min(self._helpers(slot) + 1, math.ceil(estimate)),  # a page or more per helper
+            self._balance_pieces(slot),
+        )
         if not must_bound and shared < 2:
             return None
         if slot.direction > 0:
@@ -851,12 +924,16 @@ class LogStream(Generic[T]):
         if must_bound and wanted > shared:
             # up to one piece per cursor of a little under CHUNK_PAGES pages (so that each
             # one's last page is nearly full), then the rest as one slice
-            span = timedelta(seconds=_PIECE_PAGES * self.page_size / rate)
-            pieces = min(wanted, self.concurrency + 1)
-            parts = split_near(remainder, span, pieces, at_end=slot.direction < 0)
+            piece_pages, pieces = _PIECE_PAGES, min(wanted, self.concurrency + 1)
         else:
-            parts = split_segment(remainder, shared)
+            piece_pages, pieces = estimate / shared, shared
+        # pieces sized by the density where the cut is made; the last one takes the rest and
+        # is cut again, with its own density, if it turns out to hold more
+        span = timedelta(seconds=piece_pages * self.page_size / rate)
+        parts = split_near(remainder, span, pieces, at_end=slot.direction < 0)
         new_slots = [_Slot(piece) for piece in parts]
+        for new_slot in new_slots:
+            new_slot.rate = rate  # until its own first page shows its density
         if slot.direction > 0:
             self._order[position + 1 : position + 1] = new_slots
         else:
