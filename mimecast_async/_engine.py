@@ -62,7 +62,8 @@ class _OAuthError(msgspec.Struct):
 
 
 _EMPTY_META = Meta()
-_MAX_REAUTHENTICATIONS = 3
+_MAX_REAUTHENTICATIONS = 10  # renewals of the current token per attempt
+_MAX_RENEWALS_PER_ATTEMPT = 20  # 401s of any token per attempt (a stale one costs no renewal)
 _TOKEN_DECODER = msgspec.json.Decoder(_TokenPayload, strict=False)
 _OAUTH_ERROR_DECODER = msgspec.json.Decoder(_OAuthError, strict=False)
 
@@ -202,10 +203,11 @@ class Engine:
         """One attempt; a 401 on a bearer token renews the token and sends again.
 
         Each renewal must be answered with a 401 for the *new* token before another is tried,
-        and at most ``_MAX_REAUTHENTICATIONS`` happen per attempt, so revoked credentials fail
-        fast instead of looping.
+        and an attempt gives up after ``_MAX_REAUTHENTICATIONS`` renewals (or
+        ``_MAX_RENEWALS_PER_ATTEMPT`` 401s of any token), so credentials whose tokens are all
+        refused cannot loop; tokens that keep expiring under many cursors are renewed.
         """
-        reauthentications = 0
+        reauthentications = renewals = 0
         while True:
             async with self._slots:
                 bearer = await self.tokens.get() if self.tokens is not None else None
@@ -244,9 +246,11 @@ class Engine:
             if (
                 response.status == 401
                 and bearer is not None
+                and self.tokens is not None
                 and reauthentications < _MAX_REAUTHENTICATIONS
+                and renewals < _MAX_RENEWALS_PER_ATTEMPT
             ):
-                assert self.tokens is not None
+                renewals += 1
                 if self.tokens.invalidate(bearer):
                     # only a 401 for the current token counts: with many cursors in flight, one
                     # expiry answers all of them with a 401 for the same, already replaced token

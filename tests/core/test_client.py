@@ -458,6 +458,42 @@ async def test_oauth2_refused_credentials_raise_authentication_error() -> None:
     assert server.token_requests == 0 and server.api_calls == 0
 
 
+class ExpiringTokenServer(TokenServer):
+    """Issues tokens, of which the API refuses the first ``refusals`` (expired on arrival)."""
+
+    def __init__(self, clock: FakeClock, refusals: int) -> None:
+        super().__init__(clock)
+        self.refusals = refusals
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        if request.path != "/oauth/token" and self.token_requests <= self.refusals:
+            self.api_calls += 1
+            return _json({"meta": {"status": 401}, "data": []}, status=401)
+        return await super().__call__(request)
+
+
+async def test_a_request_renews_expiring_tokens_many_times_but_not_forever() -> None:
+    """Many cursors under fast-expiring tokens renew often; tokens that never work give up."""
+    clock = FakeClock()
+    policy = mc.RetryPolicy(sleep=clock.sleep, clock=clock)
+    expiring = ExpiringTokenServer(clock, refusals=6)
+    async with (
+        local_server(expiring) as url,
+        mc.MimecastClient(canary_oauth2(), base_url=url, retry=policy) as client,
+    ):
+        await client.request("/api/x")
+    assert expiring.token_requests == 7 and expiring.api_calls == 7
+
+    refusing = ExpiringTokenServer(clock, refusals=1_000)
+    async with (
+        local_server(refusing) as url,
+        mc.MimecastClient(canary_oauth2(), base_url=url, retry=policy) as client,
+    ):
+        with pytest.raises(mc.AuthenticationError):
+            await client.request("/api/x")
+    assert refusing.token_requests == 11  # the first token and 10 renewals, then it gives up
+
+
 # -- lifecycle -----------------------------------------------------------------------------
 
 
