@@ -548,7 +548,7 @@ class LogStream(Generic[T]):
         near_room = buffered < self._max_undelivered
         far_room = buffered < self._max_undelivered * 3 // 4
         allowed_slots = []
-        for position, slot in enumerate(self._order[: self._window]):  # oldest first
+        for position, slot in self._window_slots():  # oldest first
             if slot.state != PENDING:
                 continue
             if position == 0:
@@ -565,6 +565,21 @@ class LogStream(Generic[T]):
         chosen = largest if self._pages_left(largest) > CHUNK_PAGES else allowed_slots[0]
         chosen.state = RUNNING
         return chosen
+
+    def _window_slots(self) -> Iterator[tuple[int, _Slot]]:
+        """(position, slot) of the oldest slots a cursor may choose from.
+
+        Ordered, that is the first ``_CLAIM_WINDOW x concurrency`` slots still to be read
+        (finished ones waiting for delivery do not count: a burst cut into many small pieces
+        would otherwise hide the work behind them while the buffer has room); unordered, all.
+        """
+        unread = 0
+        for position, slot in enumerate(self._order):
+            if self._window is not None and slot.state != FINISHED:
+                unread += 1
+                if unread > self._window:
+                    return
+            yield position, slot
 
     def _helpers(self, slot: _Slot) -> int:
         """Cursors that could read a piece of ``slot`` now if it were cut.
@@ -605,7 +620,7 @@ class LogStream(Generic[T]):
                         return
                     # a cursor with nothing to claim makes running slots cut for it; one held
                     # back by the bound helps only the slot being delivered (see _helpers)
-                    starved = not any(slot.state == PENDING for slot in self._order[: self._window])
+                    starved = not any(slot.state == PENDING for _, slot in self._window_slots())
                     self._idle += starved
                     self._blocked += not starved
                     try:
