@@ -74,6 +74,50 @@ def test_policy_validation() -> None:
         mc.RetryPolicy(jitter=2.0)
 
 
+async def test_policy_run_numbers_attempts_waits_and_gives_up_with_the_real_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Attempts are numbered 1, 2, ...; each retry waits its backoff; the last error surfaces."""
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    policy = mc.RetryPolicy(max_attempts=3, sleep=sleep, jitter=0.0, backoff_initial=0.5)
+    seen: list[int] = []
+
+    async def flaky(number: int) -> str:
+        seen.append(number)
+        if number < 3:
+            raise _api(mc.ServerError, 503)
+        return "ok"
+
+    with caplog.at_level("INFO", logger="mimecast_async"):
+        assert await policy.run(flaky, idempotent=True, rng=random.Random(1)) == "ok"
+    assert seen == [1, 2, 3] and sleeps == [0.5, 1.0]
+    failed = [record.args[2] for record in caplog.records if "retrying" in record.getMessage()]
+    assert failed == [1, 2]
+
+    seen.clear()
+
+    async def always(number: int) -> str:
+        seen.append(number)
+        raise _api(mc.ServerError, 500)
+
+    with pytest.raises(mc.ServerError):
+        await policy.run(always, idempotent=True, rng=random.Random(1))
+    assert seen == [1, 2, 3]  # max_attempts, the first one included
+    seen.clear()
+    with pytest.raises(mc.ServerError):  # a mutation is not retried after a 5xx
+        await policy.run(always, idempotent=False, rng=random.Random(1))
+    assert seen == [1]
+
+    async def at_once(number: int) -> int:
+        return number
+
+    assert await policy.run(at_once, idempotent=False, rng=random.Random(1)) == 1
+
+
 async def test_rate_limit_info_reads_both_spellings_in_milliseconds() -> None:
     info = RateLimitInfo.from_headers({"x-rate-limit-reset": "1500", "x-ratelimit-limit": "60"})
     assert info == RateLimitInfo(limit=60, remaining=None, reset_after=1.5)
