@@ -400,13 +400,13 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
             f"| 1 | c=8 ≥ 6× baseline | {r8 / base_rate:.1f}× | {verdict(r8 / base_rate >= 6)} |"
         )
         targets.append(
-            f"| 1 | c=8 ≥ 80% of ideal | {r8 / ideal8:.0%} | {verdict(r8 / ideal8 >= 0.8)} |"
+            f"| 1 | c=8 ≥ 80% of ideal | {r8 / ideal8:.1%} | {verdict(r8 / ideal8 >= 0.8)} |"
         )
         u8 = lat["unordered"].get(8)
         if u8 is not None:
             ru8 = u8.rate().median
             targets.append(
-                f"| 1 | c=8 unordered ≥ 80% of ideal | {ru8 / ideal8:.0%} "
+                f"| 1 | c=8 unordered ≥ 80% of ideal | {ru8 / ideal8:.1%} "
                 f"| {verdict(ru8 / ideal8 >= 0.8)} |"
             )
         if 1 in lat["ordered"]:
