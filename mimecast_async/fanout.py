@@ -97,7 +97,7 @@ UNORDERED_BUFFER_PAGES = 2 * CHUNK_PAGES
 _STRAGGLER = 1.5
 #: The smallest piece such a cut makes, in pages (each piece ends in a partial page).
 _MIN_PIECE_PAGES = 4.0
-#: Cursors of an ordered stream choose among this many of the oldest slices per cursor.
+#: Cursors of an ordered stream choose among this many of the oldest unread slices per cursor.
 _CLAIM_WINDOW = 4
 #: Pages aimed for per piece when a slice is cut: each piece ends in a partial page, so aim a
 #: little under a whole number of pages (the density estimate is never exact).
@@ -526,12 +526,12 @@ class LogStream(Generic[T]):
         fetch in flight. Unordered, the slot with the most pages left goes first: a burst, once
         a page shows it, is cut and its pieces read by every free cursor. Ordered, the slot
         being delivered goes first and may always fetch (unless its own pages wait for the
-        consumer); of the next ``_CLAIM_WINDOW x concurrency`` slots, one still holding more
-        than ``CHUNK_PAGES`` pages goes next (so it is cut early, while the other cursors are
-        busy), else the oldest. The next ``concurrency - 1`` slots may fill the bound, younger
-        ones stop at three quarters of it: that reserve is what lets the pieces cut off a slow
-        head slot be read at once instead of waiting behind data that cannot be delivered
-        before them.
+        consumer); of the next ``_CLAIM_WINDOW x concurrency`` slots still to be read, one
+        holding more than ``CHUNK_PAGES`` pages goes next (so it is cut early, while the other
+        cursors are busy), else the oldest. The next ``concurrency - 1`` slots may fill the
+        bound, younger ones stop at three quarters of it: that reserve is what lets the pieces
+        cut off a slow head slot be read at once instead of waiting behind data that cannot be
+        delivered before them.
         """
         buffered = self._undelivered + self._in_flight * self.page_size
         if not self.ordered:
