@@ -210,6 +210,7 @@ class _Slot:
         "item",
         "kept",
         "last_stamp",
+        "left",
         "low",
         "pages_read",
         "rate",
@@ -236,6 +237,7 @@ class _Slot:
         self.kept = 0
         self.last_stamp: datetime | None = None
         self.rate: float | None = None  # records per second at its latest page
+        self.left = 0.0  # pages left at that rate (set with ``rate``)
         self.chunks: deque[Page[Any] | PackedPage] = deque()  # packed while they wait
         self.direction = 0  # +1 oldest first, -1 newest first, 0 not known yet
         self.reversed = False
@@ -363,8 +365,8 @@ class LogStream(Generic[T]):
         self._max_undelivered = buffer_pages * concurrency * self.page_size
         # of the pages that wait for older slices, this many records stay decoded
         self._max_decoded_waiting = DECODED_PAGES * concurrency * self.page_size
-        # how many of the oldest slots an ordered cursor may choose from (unordered: any)
-        self._window = _CLAIM_WINDOW * concurrency if self.ordered else None
+        # how many of the oldest unread slots an ordered cursor may choose from
+        self._window = _CLAIM_WINDOW * concurrency
         self._failure: BaseException | None = None
         self._started = False
         # the chunk being yielded record by record, and the iterator over it (how far it got)
@@ -519,8 +521,10 @@ class LogStream(Generic[T]):
 
     # -- cursors -----------------------------------------------------------------------------
 
-    def _claim(self) -> _Slot | None:
-        """The slot a free cursor should read next, marked running (None: nothing may be).
+    def _claim(self) -> tuple[_Slot | None, bool]:
+        """The slot a free cursor should read next, marked running, or (None, starved).
+
+        ``starved``: no slot waits for a cursor at all (else the buffering bound holds it back).
 
         Backpressure counts the records fetched and not yet delivered plus a full page for each
         fetch in flight. Unordered, the slot with the most pages left goes first: a burst, once
@@ -535,47 +539,45 @@ class LogStream(Generic[T]):
         """
         buffered = self._undelivered + self._in_flight * self.page_size
         if not self.ordered:
-            if buffered >= self._max_undelivered:
-                return None
-            best = max(
-                (slot for slot in self._order if slot.state == PENDING),
-                key=self._pages_left,
-                default=None,
-            )
-            if best is not None:
-                best.state = RUNNING
-            return best
+            pending = [slot for slot in self._order if slot.state == PENDING]
+            if not pending or buffered >= self._max_undelivered:
+                return None, not pending
+            best = max(pending, key=self._pages_left)
+            best.state = RUNNING
+            return best, False
         near_room = buffered < self._max_undelivered
         far_room = buffered < self._max_undelivered * 3 // 4
+        starved = True
         allowed_slots = []
         for position, slot in self._window_slots():  # oldest first
             if slot.state != PENDING:
                 continue
+            starved = False
             if position == 0:
                 if near_room or self._head_may_fetch(slot):
                     slot.state = RUNNING
-                    return slot
+                    return slot, False
             elif len(slot.chunks) >= CHUNK_PAGES:
                 continue  # could not be cut (a very dense second): waits its turn
             elif far_room if position >= self.concurrency else near_room:
                 allowed_slots.append(slot)
         if not allowed_slots:
-            return None
+            return None, starved
         largest = max(allowed_slots, key=self._pages_left)
         chosen = largest if self._pages_left(largest) > CHUNK_PAGES else allowed_slots[0]
         chosen.state = RUNNING
-        return chosen
+        return chosen, False
 
     def _window_slots(self) -> Iterator[tuple[int, _Slot]]:
-        """(position, slot) of the oldest slots a cursor may choose from.
+        """(position, slot) of the oldest slots an ordered cursor may choose from.
 
-        Ordered, that is the first ``_CLAIM_WINDOW x concurrency`` slots still to be read
-        (finished ones waiting for delivery do not count: a burst cut into many small pieces
-        would otherwise hide the work behind them while the buffer has room); unordered, all.
+        That is the first ``_CLAIM_WINDOW x concurrency`` slots still to be read (finished ones
+        waiting for delivery do not count: a burst cut into many small pieces would otherwise
+        hide the work behind them while the buffer has room).
         """
         unread = 0
         for position, slot in enumerate(self._order):
-            if self._window is not None and slot.state != FINISHED:
+            if slot.state != FINISHED:
                 unread += 1
                 if unread > self._window:
                     return
@@ -614,13 +616,12 @@ class LogStream(Generic[T]):
         """
         try:
             while True:
-                slot = self._claim()
+                slot, starved = self._claim()
                 if slot is None:
                     if not self._busy():
                         return
                     # a cursor with nothing to claim makes running slots cut for it; one held
                     # back by the bound helps only the slot being delivered (see _helpers)
-                    starved = not any(slot.state == PENDING for _, slot in self._window_slots())
                     self._idle += starved
                     self._blocked += not starved
                     try:
@@ -701,6 +702,7 @@ class LogStream(Generic[T]):
             slot.last_stamp = self._learn_direction(slot, slot.last_stamp, stamps)
             seconds = max(abs((stamps[-1] - stamps[0]).total_seconds()), 1.0)
             slot.rate = len(stamps) / seconds
+            slot.left = self._span_pages(slot, slot.rate)
             self._seen_records += len(stamps)
             self._seen_seconds += seconds
             if not (self._inclusive_low and self._inclusive_high):
@@ -780,8 +782,15 @@ class LogStream(Generic[T]):
     def _pages_left(self, slot: _Slot) -> float:
         """Pages ``slot`` still holds if the density of its latest page holds.
 
-        Before its first page a slice is assumed as dense as everything read so far.
+        Kept on the slot (it is read for every slot on every claim); a slice with no density of
+        its own yet is assumed as dense as everything read so far.
         """
+        if slot.rate is None:
+            return self._span_pages(slot, self._seen_records / max(self._seen_seconds, 1.0))
+        return slot.left
+
+    def _span_pages(self, slot: _Slot, rate: float) -> float:
+        """Pages the unread part of ``slot`` holds at ``rate`` records per second."""
         segment = slot.segment
         last = slot.last_stamp
         if last is None:
@@ -790,9 +799,6 @@ class LogStream(Generic[T]):
             seconds = (last - segment.start).total_seconds()
         else:
             seconds = (segment.end - last).total_seconds()
-        rate = slot.rate
-        if rate is None:
-            rate = self._seen_records / max(self._seen_seconds, 1.0)
         return max(0.0, seconds) * rate / self.page_size
 
     def _balance_pieces(self, slot: _Slot) -> int:
@@ -949,6 +955,7 @@ class LogStream(Generic[T]):
         new_slots = [_Slot(piece) for piece in parts]
         for new_slot in new_slots:
             new_slot.rate = rate  # until its own first page shows its density
+            new_slot.left = self._span_pages(new_slot, rate)
         if slot.direction > 0:
             self._order[position + 1 : position + 1] = new_slots
         else:
