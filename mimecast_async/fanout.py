@@ -947,7 +947,8 @@ class LogStream(Generic[T]):
             # one's last page is nearly full), then the rest as one slice
             piece_pages, pieces = _PIECE_PAGES, min(wanted, self.concurrency + 1)
         else:
-            piece_pages, pieces = estimate / shared, shared
+            # a whole number of pages each, less a quarter, as for CHUNK_PAGES pieces
+            piece_pages, pieces = max(1.0, round(estimate / shared)) - 0.25, shared
         # pieces sized by the density where the cut is made; the last one takes the rest and
         # is cut again, with its own density, if it turns out to hold more
         span = timedelta(seconds=piece_pages * self.page_size / rate)
