@@ -57,17 +57,16 @@ class RawResponse:
         self,
         status: int,
         headers: Mapping[str, str],
-        body: bytes = b"",
         *,
-        buffer: bytearray | None = None,
-        size: int = 0,
-        pool: _BufferPool | None = None,
+        buffer: bytearray,
+        size: int,
+        pool: _BufferPool,
     ) -> None:
         self.status = status
         self.headers = headers
-        self._body: bytes | None = body if buffer is None else None
-        self._buffer = buffer
-        self._view = memoryview(buffer)[:size] if buffer is not None else None
+        self._body: bytes | None = None
+        self._buffer: bytearray | None = buffer
+        self._view: memoryview | None = memoryview(buffer)[:size]
         self._pool = pool
 
     def view(self) -> memoryview | bytes:
@@ -87,12 +86,12 @@ class RawResponse:
 
     def release(self) -> None:
         """Give the receive buffer back for the next response (``body`` stays usable if read)."""
-        view, buffer, pool = self._view, self._buffer, self._pool
-        self._view = self._buffer = self._pool = None
+        view, buffer = self._view, self._buffer
+        self._view = self._buffer = None
         if view is not None:
             view.release()
-        if buffer is not None and pool is not None:
-            pool.give(buffer)
+        if buffer is not None:
+            self._pool.give(buffer)
 
     def __repr__(self) -> str:
         size = len(self._view) if self._view is not None else len(self._body or b"")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import random
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
 
-from mimecast_async.transport import Transport
+from mimecast_async.transport import RawResponse, Transport
 from tests.helpers import local_server
 
 BODIES = {
@@ -39,78 +40,79 @@ async def _handler(request: web.Request) -> web.StreamResponse:
     return web.Response(body=BODIES[request.path])
 
 
-async def test_bodies_of_every_size_and_framing_come_through_one_reused_buffer() -> None:
-    transport = Transport(timeout=5)
+class Served:
+    """A transport with up to 8 connections to the local server."""
+
+    def __init__(self, transport: Transport, url: str) -> None:
+        self.transport = transport
+        self.url = url
+
+    async def send(self, path: str) -> RawResponse:
+        return await self.transport.send("POST", self.url + path, {}, b"")
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    transport = Transport(timeout=5, max_connections=8)
+    try:
+        async with local_server(_handler) as url:
+            yield Served(transport, url)
+    finally:
+        await transport.close()
+
+
+async def test_bodies_of_every_size_and_framing_come_through_one_reused_buffer(
+    served: Served,
+) -> None:
     expected = {
         **BODIES,
         "/chunked": b"".join(bytes([part]) * 70_000 for part in range(5)),
         "/gzip": BODIES["/big"],
     }
-    try:
-        async with local_server(_handler) as url:
-            buffers = set()
-            for path in ["/big", "/small", "/chunked", "/medium", "/gzip", "/big", "/small"]:
-                response = await transport.send("POST", url + path, {}, b"")
-                view = response.view()
-                assert isinstance(view, memoryview)
-                assert bytes(view) == expected[path], path
-                buffers.add(id(view.obj))
-                response.release()
-            assert len(buffers) == 1  # one request at a time: the same buffer every time
-    finally:
-        await transport.close()
+    buffers = set()
+    for path in ["/big", "/small", "/chunked", "/medium", "/gzip", "/big", "/small"]:
+        response = await served.send(path)
+        view = response.view()
+        assert isinstance(view, memoryview)
+        assert bytes(view) == expected[path], path
+        buffers.add(id(view.obj))
+        response.release()
+    assert len(buffers) == 1  # one request at a time: the same buffer every time
 
 
-async def test_a_released_response_keeps_its_copy_and_refuses_its_view() -> None:
-    transport = Transport(timeout=5)
-    try:
-        async with local_server(_handler) as url:
-            copied = await transport.send("POST", url + "/medium", {}, b"")
-            body = copied.body
-            copied.release()
-            assert copied.body is body == BODIES["/medium"]
-            assert copied.view() is body
+async def test_a_released_response_keeps_its_copy_and_refuses_its_view(served: Served) -> None:
+    copied = await served.send("/medium")
+    body = copied.body
+    copied.release()
+    assert copied.body is body == BODIES["/medium"]
+    assert copied.view() is body
 
-            forgotten = await transport.send("POST", url + "/medium", {}, b"")
-            forgotten.release()
-            with pytest.raises(RuntimeError, match="released"):
-                forgotten.view()
-            # the next response reuses the buffer: the copy above must not change
-            again = await transport.send("POST", url + "/small", {}, b"")
-            assert bytes(again.view()) == BODIES["/small"]
-            assert body == BODIES["/medium"]
-            again.release()
-    finally:
-        await transport.close()
+    forgotten = await served.send("/medium")
+    forgotten.release()
+    with pytest.raises(RuntimeError, match="released"):
+        forgotten.view()
+    # the next response reuses the buffer: the copy above must not change
+    again = await served.send("/small")
+    assert bytes(again.view()) == BODIES["/small"]
+    assert body == BODIES["/medium"]
+    again.release()
 
 
-async def test_responses_in_flight_together_never_share_a_buffer() -> None:
-    transport = Transport(timeout=5, max_connections=8)
-    try:
-        async with local_server(_handler) as url:
-            paths = [f"/echo/{index}" for index in range(8)]
-            responses = await asyncio.gather(
-                *(transport.send("POST", url + path, {}, b"") for path in paths)
-            )
-            for path, response in zip(paths, responses, strict=True):
-                assert bytes(response.view()) == path.encode() * 10_000
-            assert len({id(response.view().obj) for response in responses}) == 8
-            for response in responses:
-                response.release()
-    finally:
-        await transport.close()
+async def test_responses_in_flight_together_never_share_a_buffer(served: Served) -> None:
+    paths = [f"/echo/{index}" for index in range(8)]
+    responses = await asyncio.gather(*(served.send(path) for path in paths))
+    for path, response in zip(paths, responses, strict=True):
+        assert bytes(response.view()) == path.encode() * 10_000
+    assert len({id(response.view().obj) for response in responses}) == 8
+    for response in responses:
+        response.release()
 
 
-async def test_a_buffer_grown_by_a_huge_body_is_not_kept() -> None:
-    transport = Transport(timeout=5)
-    try:
-        async with local_server(_handler) as url:
-            huge = await transport.send("POST", url + "/huge", {}, b"")
-            huge_buffer = huge.view().obj
-            assert bytes(huge.view()) == BODIES["/huge"]
-            huge.release()
-            small = await transport.send("POST", url + "/small", {}, b"")
-            assert small.view().obj is not huge_buffer  # 5 MB is not held for the next page
-            small.release()
-    finally:
-        await transport.close()
+async def test_a_buffer_grown_by_a_huge_body_is_not_kept(served: Served) -> None:
+    huge = await served.send("/huge")
+    huge_buffer = huge.view().obj
+    assert bytes(huge.view()) == BODIES["/huge"]
+    huge.release()
+    small = await served.send("/small")
+    assert small.view().obj is not huge_buffer  # 5 MB is not held for the next page
+    small.release()
