@@ -69,7 +69,8 @@ class MimecastEmulator:
 
     * ``records``: records per log type, spread over ``time_range`` (lazily generated);
     * ``latency`` / ``latency_jitter``: seconds from a request's arrival to its answer (jitter is
-      seeded); the emulator's own work happens inside that time, as on Mimecast's many servers;
+      seeded); the emulator's own work happens inside that time, as on Mimecast's many servers,
+      and it wakes early by its timers' learnt lateness (at most 2 ms), so answers are on time;
     * ``rate_limit``: ``RateLimit(limit, window)`` or ``(limit, window)`` per credential;
     * ``faults``: a :class:`FaultPlan`;
     * ``clock``: wall clock (aware datetime) for x-mc-date skew and token expiry;

@@ -14,6 +14,7 @@ import pytest
 
 import mimecast_async as mc
 from mimecast_async.testing import FaultPlan, MimecastEmulator, RateLimit
+from mimecast_async.testing.app import _learn_oversleep
 from tests.testing.helpers import body_date, post, sign
 
 URL_LOGS = "/api/ttp/url/get-logs"
@@ -313,6 +314,15 @@ async def test_random_plan_is_deterministic() -> None:
 
 
 # -- latency, stats, lifecycle -------------------------------------------------------------
+
+
+def test_the_emulator_learns_how_late_its_timers_fire() -> None:
+    average = 0.0
+    for _ in range(100):
+        average = _learn_oversleep(average, 0.0011)
+    assert average == pytest.approx(0.0011, rel=1e-3)  # wakes that much early from now on
+    assert _learn_oversleep(0.0015, 1.0) == 0.002  # a busy loop is load, not timer lateness
+    assert _learn_oversleep(0.0, -0.001) == 0.0  # never waits longer than asked
 
 
 async def test_latency_and_stats(http: aiohttp.ClientSession) -> None:
