@@ -10,11 +10,15 @@ allocating and freeing that much per page makes glibc's malloc give the top of i
 to the kernel after every page and fault it in again on the next (tens of thousands of page
 faults and about a fifth of the CPU of a log pull, measured in ``benchmarks/``). The engine
 decodes straight from the lent buffer and returns it with :meth:`RawResponse.release`.
+asyncio still reads each socket into a fresh 256 KB ``bytes``; :func:`settle_malloc` keeps
+those reads from being faulted in afresh for every page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import Mapping
 
 import aiohttp
@@ -27,6 +31,39 @@ DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 _CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", None)
 #: A receive buffer that grew beyond this is dropped after use instead of kept for reuse.
 _MAX_KEPT_BUFFER = 4 * 1024 * 1024
+#: The block :func:`settle_malloc` frees: glibc then serves smaller blocks from its heap and
+#: keeps up to twice this much free at the heap's top instead of giving it back to the kernel.
+_SETTLE_BLOCK = 4 * 1024 * 1024
+_malloc_settled = False
+
+
+def settle_malloc() -> bool:
+    """Once per process, on glibc: free one 4 MiB block so malloc stops trimming every page.
+
+    glibc starts with 128 KB mmap and trim thresholds and raises them as a program runs, to the
+    size of the largest mmapped block freed so far and twice that (mallopt(3), "dynamic mmap
+    threshold"). In a log pull that largest block is asyncio's 256 KB socket read, and with a
+    512 KB trim threshold the heap's top is given back to the kernel and faulted in again for
+    every page, in some runs and not others: about 100 page faults per page and a tenth to a
+    fifth of the pull's CPU (``benchmarks/RESULTS.md``). Freeing one 4 MiB block is the signal
+    glibc itself takes to raise them to 4 and 8 MiB, as any program that once frees a large
+    buffer gets. ``bytes(n)`` comes from calloc, so the block's pages are never touched.
+    Thresholds a process set itself (``mallopt``, ``GLIBC_TUNABLES``) switch the adjustment
+    off and are kept.
+    Returns whether the block was freed now.
+    """
+    global _malloc_settled
+    if _malloc_settled:
+        return False
+    _malloc_settled = True
+    libc = ""
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    if not libc.startswith("glibc"):
+        return False
+    block = bytes(_SETTLE_BLOCK)
+    del block
+    return True
 
 
 class _BufferPool:
@@ -119,6 +156,7 @@ class Transport:
         self._max_bytes = max_response_bytes
         self._user_agent = user_agent
         self._buffers = _BufferPool(keep=max_connections)
+        settle_malloc()
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
 import random
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
 
+from mimecast_async import transport as transport_module
 from mimecast_async.transport import RawResponse, Transport
 from tests.helpers import local_server
+
+
+def _glibc_with_mallinfo2() -> bool:
+    try:
+        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return False
+    return name == "glibc" and tuple(map(int, version.split(".")[:2])) >= (2, 33)
+
 
 BODIES = {
     "/big": bytes(random.Random(1).randbytes(300_000)),
@@ -116,3 +129,63 @@ async def test_a_buffer_grown_by_a_huge_body_is_not_kept(served: Served) -> None
     small = await served.send("/small")
     assert small.view().obj is not huge_buffer  # 5 MB is not held for the next page
     small.release()
+
+
+def test_malloc_is_settled_once_per_process_and_only_on_glibc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    libc = {"name": "glibc 2.36"}
+
+    def confstr(name: str) -> str:
+        assert name == "CS_GNU_LIBC_VERSION"
+        if not libc["name"]:
+            raise ValueError("unrecognized configuration name")
+        return libc["name"]
+
+    monkeypatch.setattr(transport_module.os, "confstr", confstr)
+    monkeypatch.setattr(transport_module, "_malloc_settled", False)
+    assert transport_module.settle_malloc() is True
+    assert transport_module.settle_malloc() is False  # once per process
+    Transport(timeout=5)  # every transport asks; the first one settled it
+    assert transport_module.settle_malloc() is False
+    for other in ("", "musl"):  # not glibc: nothing to settle
+        libc["name"] = other
+        monkeypatch.setattr(transport_module, "_malloc_settled", False)
+        assert transport_module.settle_malloc() is False
+
+
+_MMAPPED_AFTER_ALLOCATING_1_MIB = """
+import ctypes, sys
+from mimecast_async.transport import settle_malloc
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+mallinfo2 = ctypes.CDLL(None).mallinfo2
+mallinfo2.restype = MallInfo2
+if sys.argv[1] == "settle":
+    settle_malloc()
+before = mallinfo2().hblkhd
+block = bytearray(1024 * 1024)
+print(mallinfo2().hblkhd - before)
+"""
+
+
+@pytest.mark.skipif(not _glibc_with_mallinfo2(), reason="needs glibc 2.33 or newer (mallinfo2)")
+@pytest.mark.parametrize("settle", [False, True])
+def test_settled_malloc_serves_megabyte_blocks_from_its_heap(settle: bool) -> None:
+    # each case in a fresh interpreter: nothing else has moved its malloc thresholds yet
+    result = subprocess.run(
+        [sys.executable, "-c", _MMAPPED_AFTER_ALLOCATING_1_MIB, "settle" if settle else "no"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "GLIBC_TUNABLES": ""},
+    )
+    mmapped = int(result.stdout)
+    if settle:
+        assert mmapped == 0  # from the heap: no mmap and munmap (and page faults) per block
+    else:
+        assert mmapped >= 1024 * 1024  # glibc's starting threshold (128 KB) mmaps it
