@@ -401,6 +401,8 @@ class LogStream(Generic[T]):
                 for record in remaining:
                     yield record
                 self._finish_chunk(slot, records)
+                # free this page before the next is decoded, so that one reuses its memory
+                del records, remaining
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield pages (in delivery order); the checkpoint covers a page once it is yielded."""
@@ -463,10 +465,12 @@ class LogStream(Generic[T]):
                 delivery = self._next_delivery()
                 if delivery is not None:
                     slot, page = delivery
+                    del delivery
                     if with_pages:
                         yield slot, page.items, page
                     else:
                         yield slot, page.items
+                    del slot, page  # not held while waiting: see __aiter__
                     continue
                 if not self._order:
                     return
