@@ -157,6 +157,7 @@ class AsyncPager(Generic[T]):
                 remaining -= len(page.items)
             yield page
             next_token = page.next_token
+            del page  # not held while the next page is fetched and decoded
             if next_token is None:
                 return
             if next_token in seen or next_token == token:
@@ -170,6 +171,7 @@ class AsyncPager(Generic[T]):
         async for page in self.pages():
             for record in page.items:
                 yield record
+            del page  # the next page's decode reuses this one's memory
 
     async def to_list(self) -> list[T]:
         """Every record, in server order."""

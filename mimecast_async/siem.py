@@ -198,6 +198,7 @@ class SiemStream:
                 events = siem_file.events[self._offset :]
                 self._token, self._offset = siem_file.next_token, 0
                 yield SiemFile(siem_file.name, siem_file.token, siem_file.next_token, events)
+                del siem_file, events
 
     async def __aiter__(self) -> AsyncIterator[SiemEvent]:
         async with contextlib.aclosing(self._files()) as files:
@@ -206,6 +207,7 @@ class SiemStream:
                     self._offset = index + 1
                     yield siem_file.events[index]
                 self._token, self._offset = siem_file.next_token, 0
+                del siem_file  # not held while the next file is fetched and decoded
 
     async def _files(self) -> AsyncGenerator[SiemFile, None]:
         if self._started:
@@ -222,6 +224,7 @@ class SiemStream:
             seen.add(siem_file.next_token)
             self.files_read += 1
             yield siem_file
+            del siem_file
 
     async def fetch(self, token: str | None) -> SiemFile | None:
         """Fetch the file ``token`` names (the first when None); None when nothing is left."""
