@@ -37,9 +37,9 @@ ROOT = HERE.parent
 PY = sys.executable
 PAGE = 500
 #: glibc malloc with fixed thresholds (scenario 2's second setting). By default glibc adapts its
-#: mmap and trim thresholds as it goes, and an aiohttp client (the floor as much as the SDK) may
-#: then hand freed memory back to the kernel and fault it in again for every page: about 185
-#: minor page faults per 500-record page instead of about 20, some runs but not others.
+#: mmap and trim thresholds as it goes, and an aiohttp client may then hand freed memory back to
+#: the kernel and fault it in again for every page: about 100 minor page faults per 500-record
+#: page instead of a few, some runs but not others (the SDK settles the thresholds itself).
 FIXED_MALLOC = "glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=134217728"
 
 
@@ -144,10 +144,25 @@ class Runs:
 
 
 def repeat(label: str, reps: int, mode: str, emu: dict[str, Any], **options: Any) -> Runs:
-    runs = Runs(label)
+    return interleaved({label: (label, mode, options)}, reps, emu)[label]
+
+
+def interleaved(
+    configs: dict[Any, tuple[str, str, dict[str, Any]]], reps: int, emu: dict[str, Any]
+) -> dict[Any, Runs]:
+    """``reps`` rounds, each running every configuration once: key -> Runs.
+
+    Round-robin rather than one configuration's repetitions in a row, so that a shared
+    machine slowing down or speeding up during the run moves every configuration alike and
+    the ratios between them stay fair.
+    """
+    runs = {key: Runs(label) for key, (label, _, _) in configs.items()}
     for _ in range(reps):
-        runs.results.append(client(mode, emu, **options))
-    print(f"  {label}: {runs.rate().show()} records/s, cpu {runs.cpu_per_100k().show('{:.3f}')}s")
+        for key, (_, mode, options) in configs.items():
+            runs[key].results.append(client(mode, emu, **options))
+    for key, one in runs.items():
+        cpu = one.cpu_per_100k().show("{:.3f}")
+        print(f"  {key}: {one.rate().show()} records/s, cpu {cpu}s")
     return runs
 
 
@@ -184,20 +199,24 @@ def scenario_latency(
     records: int, reps: int, concurrencies: Sequence[int], unordered: Sequence[int]
 ) -> dict[str, Any]:
     print(f"1. latency-bound: {records:,} records, 50 ms, page {PAGE}")
+    configs: dict[Any, tuple[str, str, dict[str, Any]]] = {"baseline": ("baseline", "baseline", {})}
+    for c in concurrencies:
+        configs["ordered", c] = (f"sdk c={c}", "sdk", {"concurrency": c})
+    for c in unordered:
+        configs["unordered", c] = (
+            f"sdk c={c} unordered",
+            "sdk",
+            {"concurrency": c, "unordered": True},
+        )
+    configs["floor", 8] = ("floor c=8", "floor", {"concurrency": 8})
     with emulator(records, latency_ms=50) as emu:
-        baseline = repeat("baseline", reps, "baseline", emu)
-        ordered = {c: repeat(f"sdk c={c}", reps, "sdk", emu, concurrency=c) for c in concurrencies}
-        loose = {
-            c: repeat(f"sdk c={c} unordered", reps, "sdk", emu, concurrency=c, unordered=True)
-            for c in unordered
-        }
-        floor = {c: repeat(f"floor c={c}", reps, "floor", emu, concurrency=c) for c in (8,)}
+        runs = interleaved(configs, reps, emu)
     return {
         "records": records,
-        "baseline": baseline,
-        "ordered": ordered,
-        "unordered": loose,
-        "floor": floor,
+        "baseline": runs["baseline"],
+        "ordered": {c: runs["ordered", c] for c in concurrencies},
+        "unordered": {c: runs["unordered", c] for c in unordered},
+        "floor": {8: runs["floor", 8]},
     }
 
 
@@ -211,16 +230,16 @@ CPU_CLIENTS = {  # key: (label, mode, options)
 
 
 def scenario_cpu(emu: dict[str, Any], reps: int) -> dict[str, dict[str, Runs]]:
-    """Every client under glibc's default malloc, then with fixed malloc thresholds."""
+    """Every client under glibc's default malloc and with fixed malloc thresholds."""
     print(f"2. CPU-bound: {emu['records']:,} records, no latency")
-    result: dict[str, dict[str, Runs]] = {}
-    for setting, malloc in (("default", None), ("fixed", FIXED_MALLOC)):
-        print(f"  malloc: {setting}")
-        result[setting] = {
-            key: repeat(label, reps, mode, emu, malloc=malloc, **options)
-            for key, (label, mode, options) in CPU_CLIENTS.items()
-        }
-    return result
+    settings = {"default": None, "fixed": FIXED_MALLOC}
+    configs = {
+        (setting, key): (label, mode, {**options, "malloc": malloc})
+        for setting, malloc in settings.items()
+        for key, (label, mode, options) in CPU_CLIENTS.items()
+    }
+    runs = interleaved(configs, reps, emu)
+    return {setting: {key: runs[setting, key] for key in CPU_CLIENTS} for setting in settings}
 
 
 def scenario_memory(
@@ -387,7 +406,9 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
         "The emulator (`python -m mimecast_async.testing`, seed 1) runs in its own process on "
         "loopback and shares the machine's cores with the client. Each client measurement runs "
         "in a fresh process; wall and CPU time cover the pull only. Cells show the median of "
-        f"{reps} repetitions with (min–max), unless marked ×1."
+        f"{reps} repetitions with (min–max), unless marked ×1. The repetitions of a scenario "
+        "run in rounds, one run of each of its clients per round, so that a shared machine "
+        "slowing down or speeding up during the run moves every client alike."
     )
     add("")
     # targets first
@@ -501,12 +522,14 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
         "system). Floor: a bare aiohttp loop (one cursor) over the same pages with the same "
         "signing and `msgspec.json.decode` into the SDK's envelope and `TtpUrlLog` structs. "
         f"Each client runs {len(cpu['default']['baseline'].results)} times under glibc's "
-        "default malloc, then as often with fixed malloc thresholds "
+        "default malloc and as often with fixed malloc thresholds "
         f"(`GLIBC_TUNABLES={FIXED_MALLOC}`): by default glibc adapts those thresholds as it "
         "goes, and an aiohttp client may then give freed memory back to the kernel and fault it "
         "in again for every page, in some runs and not others (the minor-faults column). The "
-        "SDK reads bodies into receive buffers it reuses, so only asyncio's 256 KB socket reads "
-        "still churn; the floor also allocates each ~270 KB body afresh. The "
+        "SDK reads bodies into receive buffers it reuses and, once per process, frees one 4 MiB "
+        "block so that glibc raises its thresholds at the start (`settle_malloc` in "
+        "`transport.py`); the floor allocates each ~270 KB body afresh and asyncio's 256 KB "
+        "socket reads churn in both. The "
         "targets are judged on the c=1 row, the SDK doing what the baseline and the floor do."
     )
     for setting, name in (("default", "glibc's default malloc"), ("fixed", "fixed thresholds")):
