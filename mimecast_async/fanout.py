@@ -410,6 +410,7 @@ class LogStream(Generic[T]):
             async for slot, records, page in deliveries:
                 self._finish_chunk(slot, records)
                 yield Page(records, page.next_token, page.token, page.rate_limit, page.request_id)
+                del slot, records, page  # not held while the next page is decoded
 
     async def to_list(self) -> list[T]:
         """Every record of the window (beware of memory on large pulls)."""

@@ -422,6 +422,7 @@ async def _pull_window(
                 stats.pages += 1
                 committer.note(siem.checkpoint, len(events))
                 tick()
+                del siem_file, events  # not held while the next file is fetched
         return
     assert state.window is not None
     start, end = state.window
@@ -450,6 +451,7 @@ async def _pull_window(
             stats.pages = pages_before + stream.pages_fetched
             committer.note(stream.checkpoint, len(items))
             tick()
+            del page, items  # not held while the next page is decoded: it reuses their memory
     stats.pages = pages_before + stream.pages_fetched
     stats.position = end
     tick()

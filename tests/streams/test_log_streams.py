@@ -283,8 +283,9 @@ async def test_stream_is_iterated_once() -> None:
 
 
 @pytest.mark.parametrize("ordered", [True, False])
+@pytest.mark.parametrize("by_page", [False, True])
 async def test_a_delivered_page_is_freed_before_the_next_is_decoded(
-    monkeypatch: pytest.MonkeyPatch, ordered: bool
+    monkeypatch: pytest.MonkeyPatch, ordered: bool, by_page: bool
 ) -> None:
     # the next page's records then reuse its memory (measured: a quarter of a c=1 pull's CPU)
     firsts: list[Any] = []  # the first record of every page delivered so far
@@ -304,9 +305,15 @@ async def test_a_delivered_page_is_freed_before_the_next_is_decoded(
                 start=start, end=end, page_size=50, concurrency=1, ordered=ordered
             )
             count = 0
-            async for record in stream:
-                if count % 50 == 0:  # one slice of full pages: every 50th record starts one
-                    firsts.append(record)
-                count += 1
+            if by_page:
+                async for page in stream.pages():
+                    firsts.append(page.items[0])
+                    count += len(page)
+                    del page  # as a consumer that keeps nothing would
+            else:
+                async for record in stream:
+                    if count % 50 == 0:  # one slice of full pages: every 50th record starts one
+                        firsts.append(record)
+                    count += 1
     assert count == 400
     assert len(held_at_decode) >= 6 and not any(held_at_decode)
