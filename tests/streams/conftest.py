@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import msgspec
+import pytest
 
 import mimecast_async as mc
+from mimecast_async import _engine as engine_module
 from mimecast_async.dates import parse_datetime
 from mimecast_async.testing import MimecastEmulator
 from tests.helpers import FakeClock
@@ -92,3 +95,24 @@ async def pull_slowly(name: str, ordered: bool, watch: Callable[[Any], None]) ->
                     await asyncio.sleep(0.002)  # let every cursor read ahead as far as it may
         expected = emu.expected(name, start, end)
     assert_exactly(records, expected)
+
+
+class DecodeWatch:
+    """At every page decode, notes whether the first record of the last page is still held.
+
+    A consumer appends the first record of each page it gets to ``firsts``; ``held_at_decode``
+    then says, per later decode, whether anything but that list still referred to it.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.firsts: list[Any] = []
+        self.held_at_decode: list[bool] = []
+        decode = engine_module.decode_envelope
+
+        def watching_decode(*args: Any, **kwargs: Any) -> Any:
+            if self.firsts:
+                referrers = gc.get_referrers(self.firsts[-1])
+                self.held_at_decode.append(any(r is not self.firsts for r in referrers))
+            return decode(*args, **kwargs)
+
+        monkeypatch.setattr(engine_module, "decode_envelope", watching_decode)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 import mimecast_async as mc
-from mimecast_async import _engine as engine_module
 from mimecast_async.checkpoint import Checkpoint
 from mimecast_async.testing import FaultPlan, MimecastEmulator
-from tests.streams.conftest import STREAMS, assert_exactly, fast_retry, stamp_of
+from tests.streams.conftest import STREAMS, DecodeWatch, assert_exactly, fast_retry, stamp_of
 
 
 def _open(client: mc.MimecastClient, name: str, **options: Any) -> Any:
@@ -288,16 +286,7 @@ async def test_a_delivered_page_is_freed_before_the_next_is_decoded(
     monkeypatch: pytest.MonkeyPatch, ordered: bool, by_page: bool
 ) -> None:
     # the next page's records then reuse its memory (measured: a quarter of a c=1 pull's CPU)
-    firsts: list[Any] = []  # the first record of every page delivered so far
-    held_at_decode: list[bool] = []
-    decode = engine_module.decode_envelope
-
-    def watching_decode(*args: Any, **kwargs: Any) -> Any:
-        if firsts:
-            held_at_decode.append(any(r is not firsts for r in gc.get_referrers(firsts[-1])))
-        return decode(*args, **kwargs)
-
-    monkeypatch.setattr(engine_module, "decode_envelope", watching_decode)
+    watch = DecodeWatch(monkeypatch)
     async with MimecastEmulator(seed=11, records=400) as emu:
         start, end = emu.time_range
         async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
@@ -307,13 +296,13 @@ async def test_a_delivered_page_is_freed_before_the_next_is_decoded(
             count = 0
             if by_page:
                 async for page in stream.pages():
-                    firsts.append(page.items[0])
+                    watch.firsts.append(page.items[0])
                     count += len(page)
                     del page  # as a consumer that keeps nothing would
             else:
                 async for record in stream:
                     if count % 50 == 0:  # one slice of full pages: every 50th record starts one
-                        firsts.append(record)
+                        watch.firsts.append(record)
                     count += 1
     assert count == 400
-    assert len(held_at_decode) >= 6 and not any(held_at_decode)
+    assert len(watch.held_at_decode) >= 6 and not any(watch.held_at_decode)

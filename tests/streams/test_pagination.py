@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -10,10 +9,9 @@ import pytest
 from aiohttp import web
 
 import mimecast_async as mc
-from mimecast_async import _engine as engine_module
 from mimecast_async.pagination import AsyncPager
 from tests.helpers import local_server, ok_envelope
-from tests.streams.conftest import fast_retry
+from tests.streams.conftest import DecodeWatch, fast_retry
 
 T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
 
@@ -103,15 +101,6 @@ async def test_a_server_with_inclusive_windows_and_fat_overlaps_gives_each_recor
 async def test_pager_drops_a_delivered_page_before_decoding_the_next(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    firsts: list[Any] = []  # the first record of every page delivered so far
-    held_at_decode: list[bool] = []
-    decode = engine_module.decode_envelope
-
-    def watching_decode(*args: Any, **kwargs: Any) -> Any:
-        if firsts:
-            held_at_decode.append(any(r is not firsts for r in gc.get_referrers(firsts[-1])))
-        return decode(*args, **kwargs)
-
     async def handler(request: web.Request) -> web.Response:
         token = (await request.json())["meta"]["pagination"].get("pageToken")
         number = int(token or 0)
@@ -119,13 +108,13 @@ async def test_pager_drops_a_delivered_page_before_decoding_the_next(
         page = [{"page": number, "n": n} for n in range(3)]
         return web.json_response(ok_envelope(page, pagination=pagination))
 
-    monkeypatch.setattr(engine_module, "decode_envelope", watching_decode)
+    watch = DecodeWatch(monkeypatch)
     async with local_server(handler) as url:
         async with mc.MimecastClient(
             mc.HmacAuth("a", "b", "c", "U2VjcmV0S2V5"), base_url=url
         ) as client:
             async for record in AsyncPager[Any](client, "/api/x", {}, page_size=3):
                 if record["n"] == 0:
-                    firsts.append(record)
-    assert len(firsts) == 5
-    assert len(held_at_decode) == 4 and not any(held_at_decode)
+                    watch.firsts.append(record)
+    assert len(watch.firsts) == 5
+    assert len(watch.held_at_decode) == 4 and not any(watch.held_at_decode)
