@@ -9,10 +9,14 @@ import subprocess
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
 
+from mimecast_async import siem as siem_module
 from mimecast_async.cli import main
+from mimecast_async.cli import pull as pull_module
 from mimecast_async.testing import MimecastEmulator
 from tests.cli.helpers import (
     CLI,
@@ -22,6 +26,7 @@ from tests.cli.helpers import (
     hmac_env,
     read_lines,
 )
+from tests.streams.conftest import DecodeWatch
 
 RECORDS = 1_500
 
@@ -264,3 +269,51 @@ def test_catch_up_and_follow_continue_past_the_window(tmp_path: Path) -> None:
     first_start, last_end = emulator.time_range
     assert_exactly_once(read_lines(out), emulator.expected("audit", first_start, last_end))
     assert os.path.getsize(out) == json.loads(state.read_text())["output"]["offset"]
+
+
+def test_pull_frees_each_page_before_the_next_is_decoded(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watch = DecodeWatch(monkeypatch)
+    make_encoder = msgspec.json.Encoder
+
+    class FirstRecordOfEachPage:
+        """The CLI's line encoder, noting the first record of every page it writes."""
+
+        def __init__(self) -> None:
+            self._encoder = make_encoder()
+
+        def encode_lines(self, items: list[Any]) -> bytes:
+            watch.firsts.append(items[0])
+            return self._encoder.encode_lines(items)
+
+    monkeypatch.setattr(pull_module.msgspec.json, "Encoder", FirstRecordOfEachPage)
+    out, state = tmp_path / "out.jsonl", tmp_path / "state.json"
+    code, _ = pull(
+        capsys,
+        tmp_path,
+        "ttp-url",
+        "--out",
+        str(out),
+        "--checkpoint",
+        str(state),
+        "--page-size",
+        "50",
+        "--concurrency",
+        "1",
+    )
+    assert code == 0
+    assert len(watch.firsts) == RECORDS // 50
+    assert len(watch.held_at_decode) == RECORDS // 50 - 1 and not any(watch.held_at_decode)
+
+
+def test_siem_pull_frees_each_file_before_the_next_is_parsed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watch = DecodeWatch(
+        monkeypatch, siem_module, "parse_siem_file", first_of=lambda events: events[0]
+    )
+    out, state = tmp_path / "siem.jsonl", tmp_path / "siem.state.json"
+    code, _ = pull(capsys, tmp_path, "siem", "--out", str(out), "--checkpoint", str(state))
+    assert code == 0
+    assert len(watch.held_at_decode) >= 2 and not any(watch.held_at_decode)

@@ -100,19 +100,30 @@ async def pull_slowly(name: str, ordered: bool, watch: Callable[[Any], None]) ->
 class DecodeWatch:
     """At every page decode, notes whether the first record of the last page is still held.
 
-    A consumer appends the first record of each page it gets to ``firsts``; ``held_at_decode``
-    then says, per later decode, whether anything but that list still referred to it.
+    The first record of each page goes to ``firsts``: appended by the consumer, or taken from
+    the decoder's result by ``first_of``. ``held_at_decode`` then says, per later decode, whether
+    anything but that list still referred to it. The decoder watched is ``module.name`` (by
+    default the engine's envelope decoder).
     """
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        module: Any = engine_module,
+        name: str = "decode_envelope",
+        first_of: Callable[[Any], Any] | None = None,
+    ) -> None:
         self.firsts: list[Any] = []
         self.held_at_decode: list[bool] = []
-        decode = engine_module.decode_envelope
+        decode = getattr(module, name)
 
         def watching_decode(*args: Any, **kwargs: Any) -> Any:
             if self.firsts:
                 referrers = gc.get_referrers(self.firsts[-1])
                 self.held_at_decode.append(any(r is not self.firsts for r in referrers))
-            return decode(*args, **kwargs)
+            result = decode(*args, **kwargs)
+            if first_of is not None:
+                self.firsts.append(first_of(result))
+            return result
 
-        monkeypatch.setattr(engine_module, "decode_envelope", watching_decode)
+        monkeypatch.setattr(module, name, watching_decode)

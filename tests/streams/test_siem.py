@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 import mimecast_async as mc
+from mimecast_async import siem as siem_module
 from mimecast_async.checkpoint import Checkpoint
 from mimecast_async.siem import parse_siem_file
 from mimecast_async.testing import FaultPlan, MimecastEmulator
-from tests.streams.conftest import fast_retry
+from tests.streams.conftest import DecodeWatch, fast_retry
 
 
 def _pairs(events: list[Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -117,3 +118,23 @@ async def test_siem_checkpoint_for_another_type_is_refused() -> None:
                 client.logs.siem(log_type="OTHER", checkpoint=saved)
             with pytest.raises(mc.InvalidInputError):
                 client.logs.siem(file_format="xml")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("by_file", [False, True])
+async def test_a_read_file_is_freed_before_the_next_is_parsed(
+    monkeypatch: pytest.MonkeyPatch, by_file: bool
+) -> None:
+    watch = DecodeWatch(monkeypatch, siem_module, "parse_siem_file")
+    async with MimecastEmulator(seed=6, siem_files=4) as emu:
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            stream = client.logs.siem()
+            if by_file:
+                async for siem_file in stream.files():
+                    watch.firsts.append(siem_file.events[0])
+                    del siem_file  # as a consumer that keeps nothing would
+            else:
+                async for event in stream:
+                    if stream.checkpoint.offset == 1:  # the first event of a file
+                        watch.firsts.append(event)
+    assert len(watch.firsts) == 4
+    assert len(watch.held_at_decode) == 3 and not any(watch.held_at_decode)
