@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from ..dates import parse_datetime
 from .admin_data import build_seed_data, format_time, is_internal, make_id
@@ -62,10 +62,12 @@ ARCHIVE_SEARCH = "/api/archive/search"
 ARCHIVE_LIST = "/api/archive/get-message-list"
 ARCHIVE_DETAIL = "/api/archive/get-message-detail"
 TRACK_SEARCH = "/api/message-finder/search"
+TRACK_SEARCH_FORMER = "/api/tracking/search"  # the same search under its former path (§5.7)
 TRACK_INFO = "/api/message-finder/get-message-info"
 HOLD_LIST = "/api/gateway/get-hold-message-list"
 HOLD_RELEASE = "/api/gateway/hold-release"
 HOLD_REJECT = "/api/gateway/hold-reject"
+HOLD_SUMMARY = "/api/gateway/get-hold-summary-list"
 USER_ALIASES = "/api/user/get-aliases"
 
 #: Every path :meth:`AdminState.operations` serves.
@@ -89,10 +91,12 @@ PATHS = (
     ARCHIVE_LIST,
     ARCHIVE_DETAIL,
     TRACK_SEARCH,
+    TRACK_SEARCH_FORMER,
     TRACK_INFO,
     HOLD_LIST,
     HOLD_RELEASE,
     HOLD_REJECT,
+    HOLD_SUMMARY,
     USER_ALIASES,
 )
 
@@ -135,6 +139,7 @@ PROTECT_HOST = "protect-eu.mimecast.com"
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")
+_PROTECT_HOST_PATTERN = re.compile(r"protect[a-z0-9-]*\.mimecast\.com")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
 _CONTROL = re.compile(r"[\r\n\x00]")
 _DOC_TYPES: dict[str, tuple[str, ...]] = {
@@ -383,10 +388,12 @@ class AdminState:
             ARCHIVE_LIST: self._paged(ARCHIVE_LIST, self._message_list),
             ARCHIVE_DETAIL: each(ARCHIVE_DETAIL, self._message_detail),
             TRACK_SEARCH: each(TRACK_SEARCH, self._track_search, empty_item=True),
+            TRACK_SEARCH_FORMER: each(TRACK_SEARCH_FORMER, self._track_search, empty_item=True),
             TRACK_INFO: each(TRACK_INFO, self._message_info),
             HOLD_LIST: self._paged(HOLD_LIST, self._hold_list),
             HOLD_RELEASE: each(HOLD_RELEASE, self._hold_release),
             HOLD_REJECT: each(HOLD_REJECT, self._hold_reject),
+            HOLD_SUMMARY: each(HOLD_SUMMARY, self._hold_summary, empty_item=True),
             USER_ALIASES: each(USER_ALIASES, self._aliases),
         }
 
@@ -485,6 +492,7 @@ class AdminState:
         *,
         default_size: int = 25,
         record_start: bool = False,
+        first_row: int = 0,
     ) -> tuple[list[Any], dict[str, Any]]:
         """The page of ``records`` that ``meta.pagination`` asks for, and its pagination."""
         try:
@@ -494,6 +502,7 @@ class AdminState:
                 fields.key,
                 secret=self.secret,
                 default_page_size=default_size,
+                first_row=first_row,
             )
         except TokenError as error:
             _refuse(fields.key, "err_validation_invalid_page_token", str(error), "pageToken")
@@ -652,6 +661,8 @@ class AdminState:
         policy_id = fields.identifier("id", required=False)
         if policy_id is None:
             records = [_copy(record) for record in self.policies.values()]
+            if "pagination" not in meta:
+                return OperationResult(data=records)  # `data: []` means all (§5.1)
             page, pagination = self._page(fields, meta, records)
             return OperationResult(data=page, pagination=pagination)
         record = self.policies.get(policy_id)
@@ -950,6 +961,8 @@ class AdminState:
                     original = candidate
                     break
         if original is None:
+            original = _rewritten_domain_root(url)
+        if original is None:
             _refuse(fields.key, "err_url_decode_failed", "not a Mimecast-encoded URL", "url")
         return {"url": original, "success": True}
 
@@ -966,19 +979,19 @@ class AdminState:
         fields.boolean("admin", False)
         query = fields.text("query", required=True)
         assert query is not None
-        accept, page_size = self._compile_query(fields, query)
+        accept, page_size, first_row = self._compile_query(fields, query)
         records = [
             _search_hit(record) for record in self.archive_messages.values() if accept(record)
         ]
         page, pagination = self._page(
-            fields, meta, records, default_size=page_size, record_start=True
+            fields, meta, records, default_size=page_size, record_start=True, first_row=first_row
         )
         return OperationResult(data=page, pagination=pagination)
 
     def _compile_query(
         self, fields: _Fields, query: str
-    ) -> tuple[Callable[[dict[str, Any]], bool], int]:
-        """A predicate over archive records from Mimecast's XML query, and its page-size."""
+    ) -> tuple[Callable[[dict[str, Any]], bool], int, int]:
+        """A predicate over archive records from Mimecast's XML query; its page-size, startrow."""
         if "<!DOCTYPE" in query.upper() or "<!ENTITY" in query.upper():
             fields.fail("query", "invalid_query")
         try:
@@ -990,8 +1003,11 @@ class AdminState:
         tests: list[Callable[[dict[str, Any]], bool]] = []
         page_size = 25
         metadata = root.find(".//metadata")
+        first_row = 0
         if metadata is not None and (metadata.get("page-size") or "").isdigit():
             page_size = max(1, int(metadata.get("page-size") or 25))
+        if metadata is not None and (metadata.get("startrow") or "").isdigit():
+            first_row = int(metadata.get("startrow") or 0)
         mailboxes: set[str] = set()
         for mailbox in root.iter("mailbox"):
             address = (mailbox.text or "").strip()
@@ -1011,7 +1027,7 @@ class AdminState:
             tests.append(_sent_test(address, (sent.get("select") or "from").lower() == "to"))
         for docs in root.iter("docs"):
             tests.append(_docs_test(fields, (docs.get("select") or "optional").lower()))
-        return (lambda record: all(test(record) for test in tests)), page_size
+        return (lambda record: all(test(record) for test in tests)), page_size, first_row
 
     def _date_test(
         self, fields: _Fields, element: ElementTree.Element
@@ -1162,16 +1178,38 @@ class AdminState:
         return accept
 
     def _hold_filter(self, entry: _Fields) -> Callable[[dict[str, Any]], bool]:
+        """One ``filterBy`` entry: ``{fieldName, value}`` (Mimecast's reference) or the fields
+        themselves, ``{route?, heldGroup?, attachments?}`` (MIMECAST_API.md §5.9's notation)."""
+        source = entry.source
+        if "fieldName" not in source and any(name in source for name in HOLD_FILTER_FIELDS):
+            tests = [
+                self._hold_field_test(name, source[name])
+                for name in HOLD_FILTER_FIELDS
+                if source.get(name) is not None
+            ]
+            return lambda record: all(test(record) for test in tests)
         field_name = entry.choice("fieldName", HOLD_FILTER_FIELDS, required=True)
-        raw = entry.source.get("value")
+        assert field_name is not None
+        raw = source.get("value")
         if raw is None:
             entry.fail("value", "null")
+        return self._hold_field_test(field_name, raw)
+
+    def _hold_field_test(self, field_name: str, raw: Any) -> Callable[[dict[str, Any]], bool]:
         value = str(raw).casefold()
         if field_name == "route":
             return lambda record: record["route"].casefold() == value
         if field_name == "heldGroup":
             return lambda record: self.hold_extras[record["id"]]["heldGroup"].casefold() == value
         return lambda record: str(record["hasAttachments"]).casefold() == value
+
+    def _hold_summary(self, fields: _Fields) -> list[dict[str, Any]]:
+        """Messages still held, counted per policy: ``[{policyInfo, numberOfItems}]``."""
+        counts = Counter(str(record["policyInfo"]) for record in self.held_messages.values())
+        return [
+            {"policyInfo": policy, "numberOfItems": count}
+            for policy, count in sorted(counts.items())
+        ]
 
     def _hold_release(self, fields: _Fields) -> dict[str, Any]:
         hold_id = fields.identifier("id")
@@ -1385,3 +1423,24 @@ def _list_entry(record: dict[str, Any]) -> dict[str, Any]:
         "expired": False,
         "recalled": False,
     }
+
+
+def _rewritten_domain_root(url: str) -> str | None:
+    """``https://<domain>/`` for a well-formed rewritten link this emulator did not issue.
+
+    A link of Mimecast's form (``https://protect-<region>.mimecast.com/s/<code>?domain=<host>``)
+    from outside (another test's fixture, the documentation's example) decodes to the root of
+    the host it names: the original path is not in the link, only in Mimecast's records.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "https" or not _PROTECT_HOST_PATTERN.fullmatch(host):
+        return None
+    code = parts.path.removeprefix("/s/")
+    domains = parse_qs(parts.query).get("domain", [])
+    if not parts.path.startswith("/s/") or not code or "/" in code or len(domains) != 1:
+        return None
+    domain = domains[0].strip().lower()
+    if not _DOMAIN.match(domain):
+        return None
+    return f"https://{domain}/"

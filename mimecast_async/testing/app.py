@@ -219,6 +219,8 @@ class EmulatorApp:
             return web.Response(status=400)
         except (ValueError, UnicodeDecodeError):
             return _error(400, "err_bad_request", "request body is not valid JSON", headers)
+        if isinstance(payload, dict) and "data" not in payload and _page_token(payload):
+            payload["data"] = []  # a follow-up page sent without its query (see paging.py)
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             fail = [failure(None, "err_validation_null", "data is null", field_name="data")]
             return _json(envelope([], fail), 200, headers)
@@ -238,6 +240,8 @@ class EmulatorApp:
         if isinstance(answer, tuple):
             body, file_headers = answer
             return _Pending(body, {**headers, **file_headers}, fault)
+        if answer.meta and answer.meta.get("isLastToken"):
+            headers = {**headers, "isLastToken": "true"}  # R7 reads the header, GO the body
         return _Pending(encode(self._envelope(answer)), headers, fault)
 
     @staticmethod
@@ -371,3 +375,9 @@ class EmulatorApp:
             "region": {"code": "EMU", "name": "Emulator", "api": self.base_url()},
         }
         return _json(envelope([answer]), 200, headers)
+
+
+def _page_token(payload: dict[str, Any]) -> bool:
+    meta = payload.get("meta")
+    pagination = meta.get("pagination") if isinstance(meta, dict) else None
+    return isinstance(pagination, dict) and bool(pagination.get("pageToken"))

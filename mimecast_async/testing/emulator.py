@@ -27,6 +27,7 @@ from .faults import FaultPlan
 from .logdata import LOG_TYPES, LogSource, build_sources
 from .logs import LogOperations
 from .operations import Operation
+from .paging import TokenQueries
 from .quota import QuotaBook, RateLimit
 from .siem import SiemFeed, SiemFile
 
@@ -124,6 +125,7 @@ class MimecastEmulator:
         duration = int((self.time_range[1] - self.time_range[0]).total_seconds())
 
         self._secret = _derive(seed, "page-secret", 16).hex()
+        self._token_queries = TokenQueries(self._secret)
         self.hmac_auth = HmacAuth(
             app_id=str(uuid.UUID(bytes=_derive(seed, "app-id", 16))),
             app_key=str(uuid.UUID(bytes=_derive(seed, "app-key", 16))),
@@ -163,7 +165,7 @@ class MimecastEmulator:
             self.sources, secret=self._secret, now=self.now, inclusive_end=self.inclusive_end
         )
         operations.update(logs.operations())
-        return operations
+        return {path: self._token_queries.wrap(op) for path, op in operations.items()}
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -331,7 +331,9 @@ _IDENTIFIERS = (
     "similar_internal_domain",
 )
 _IMPERSONATION_ACTIONS = ("none", "hold", "bounce", "tag", "none", "none")
-_SEARCH_FIELDS = ("senderAddress", "recipientAddress", "subject", "policy", "all")
+#: ``policy`` per MIMECAST_API.md §5.5, ``definition`` per the LogicHub seed: both name the
+#: record's ``definition`` (the profile's ``policy``).
+_SEARCH_FIELDS = ("senderAddress", "recipientAddress", "subject", "policy", "definition", "all")
 
 
 def _impersonation_profiles(rng: random.Random) -> list[dict[str, Any]]:
@@ -397,6 +399,8 @@ def _impersonation_filters(item: dict[str, Any]) -> tuple[Any, Matcher]:
     fields: tuple[str, ...] = (
         ("senderAddress", "recipientAddress", "subject", "policy")
         if field in (None, "all")
+        else ("policy",)
+        if field == "definition"
         else (str(field),)
     )
 
@@ -423,6 +427,8 @@ _FILES = (
     ("archive", "zip", "application/zip"),
 )
 _ATTACHMENT_RESULTS = ("clean", "malicious", "unknown", "timeout", "all")
+#: The LogicHub seed's filter values for the same results (safe, unsafe, error).
+_ATTACHMENT_RESULT_SYNONYMS = {"safe": "clean", "unsafe": "malicious", "error": "unknown"}
 
 
 def _attachment_profiles(rng: random.Random) -> list[dict[str, Any]]:
@@ -469,7 +475,10 @@ def _attachment_record(i: int, when: str, p: dict[str, Any], h: int) -> dict[str
 
 def _attachment_filters(item: dict[str, Any]) -> tuple[Any, Matcher]:
     route = _choice_filter("route", item.get("route"), ("inbound", "outbound", "internal", "all"))
-    result = _choice_filter("result", item.get("result"), _ATTACHMENT_RESULTS)
+    requested = item.get("result")
+    if isinstance(requested, str):
+        requested = _ATTACHMENT_RESULT_SYNONYMS.get(requested, requested)
+    result = _choice_filter("result", requested, _ATTACHMENT_RESULTS)
 
     def matcher(p: dict[str, Any]) -> bool:
         return route in ("all", p["route"]) and result in ("all", p["result"])

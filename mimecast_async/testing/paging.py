@@ -2,17 +2,30 @@
 
 A token encodes the offset of the next page and a fingerprint of the query (the request's
 ``data`` item without pagination), so a token replayed with a different query is refused, as a
-cursor over a different result set would be meaningless.
+cursor over a different result set would be meaningless. A follow-up page that sends no query at
+all (Elastic's API 1.0 pager drops ``data`` after the first page, MIMECAST_API.md §3.4) gets the
+query its token was issued for: :class:`TokenQueries` remembers it.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
+from collections import OrderedDict
 from typing import Any
 
-__all__ = ["MAX_PAGE_SIZE", "PageWindow", "TokenError", "page_window", "query_fingerprint"]
+from .operations import Operation, OperationResult
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "PageWindow",
+    "TokenError",
+    "TokenQueries",
+    "page_window",
+    "query_fingerprint",
+]
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 25
@@ -34,8 +47,8 @@ def encode_token(offset: int, fingerprint: str, secret: str) -> str:
     return base64.urlsafe_b64encode(f"{raw}:{mac}".encode()).decode().rstrip("=")
 
 
-def decode_token(token: str, fingerprint: str, secret: str) -> int:
-    """The offset in ``token``; TokenError when it is malformed or for another query."""
+def _open_token(token: str, secret: str) -> tuple[int, str]:
+    """(offset, query fingerprint) of a token this emulator issued; TokenError otherwise."""
     try:
         padded = token + "=" * (-len(token) % 4)
         offset_text, token_fingerprint, mac = (
@@ -47,9 +60,67 @@ def decode_token(token: str, fingerprint: str, secret: str) -> int:
     expected = hashlib.sha256(f"{secret}:{offset_text}:{token_fingerprint}".encode()).hexdigest()
     if mac != expected[:12] or offset < 0:
         raise TokenError("malformed page token")
+    return offset, token_fingerprint
+
+
+def decode_token(token: str, fingerprint: str, secret: str) -> int:
+    """The offset in ``token``; TokenError when it is malformed or for another query."""
+    offset, token_fingerprint = _open_token(token, secret)
     if token_fingerprint != fingerprint:
         raise TokenError("page token belongs to a different query")
     return offset
+
+
+class TokenQueries:
+    """The query (request item) behind each page token issued, for follow-ups sent without one.
+
+    Wrapped around an operation, it remembers the item of every answer that carries a ``next``
+    or ``previous`` token, and a request with a page token and no query (``data`` empty or one
+    empty item) is answered for the remembered item. A request that does send a query is left
+    as it is: a token for another query is still refused. The most recent ``limit`` queries are
+    kept.
+    """
+
+    def __init__(self, secret: str, limit: int = 4096) -> None:
+        self._secret = secret
+        self._limit = limit
+        self._items: OrderedDict[str, Any] = OrderedDict()
+
+    def wrap(self, operation: Operation) -> Operation:
+        def answer(items: list[Any], meta: dict[str, Any]) -> OperationResult:
+            token = _page_token(meta)
+            if token is not None and all(item == {} for item in items) and len(items) <= 1:
+                remembered = self._recall(token)
+                if remembered is not None:
+                    items = [remembered]
+            result = operation(items, meta)
+            pagination = result.pagination or {}
+            if len(items) <= 1 and ("next" in pagination or "previous" in pagination):
+                self._remember(items[0] if items else {})
+            return result
+
+        return answer
+
+    def _remember(self, item: Any) -> None:
+        fingerprint = query_fingerprint(item)
+        self._items[fingerprint] = copy.deepcopy(item)
+        self._items.move_to_end(fingerprint)
+        while len(self._items) > self._limit:
+            self._items.popitem(last=False)
+
+    def _recall(self, token: str) -> Any:
+        try:
+            _, fingerprint = _open_token(token, self._secret)
+        except TokenError:
+            return None  # the operation refuses it with its own message
+        item = self._items.get(fingerprint)
+        return copy.deepcopy(item) if item is not None else None
+
+
+def _page_token(meta: dict[str, Any]) -> str | None:
+    pagination = meta.get("pagination")
+    token = pagination.get("pageToken") if isinstance(pagination, dict) else None
+    return token if isinstance(token, str) and token else None
 
 
 class PageWindow:
@@ -70,11 +141,13 @@ def page_window(
     *,
     secret: str,
     default_page_size: int = DEFAULT_PAGE_SIZE,
+    first_row: int = 0,
 ) -> PageWindow:
     """Resolve ``meta.pagination`` (pageSize, pageToken) against ``total`` results.
 
     ``pageSize`` is capped at 500 and defaults to 25; ``next``/``previous`` appear only when such
-    a page exists. Raises TokenError for a bad token and ValueError for a bad pageSize.
+    a page exists. Without a token the page starts at ``first_row`` (archive search's XML
+    ``startrow``). Raises TokenError for a bad token and ValueError for a bad pageSize.
     """
     pagination = meta.get("pagination") or {}
     if not isinstance(pagination, dict):
@@ -88,7 +161,7 @@ def page_window(
     size = min(size, MAX_PAGE_SIZE)
     fingerprint = query_fingerprint(item)
     token = pagination.get("pageToken")
-    start = decode_token(str(token), fingerprint, secret) if token else 0
+    start = decode_token(str(token), fingerprint, secret) if token else max(0, first_row)
     start = min(start, total)
     stop = min(total, start + size)
     answer: dict[str, Any] = {"pageSize": size}

@@ -91,7 +91,7 @@ def first_group(state: AdminState, source: str = "cloud") -> str:
 
 def test_operations_cover_every_admin_path(state: AdminState) -> None:
     assert set(state.operations()) == set(PATHS)
-    assert len(PATHS) == 24
+    assert len(PATHS) == 26
 
 
 def test_seeded_data_is_deterministic() -> None:

@@ -179,6 +179,7 @@ async def test_siem_sequence(http: aiohttp.ClientSession, file_format: str, comp
                 if response.content_type == "application/json":
                     envelope = json.loads(body)
                     assert envelope["meta"]["isLastToken"] is True
+                    assert response.headers["isLastToken"] == "true"  # R7 reads the header
                     assert "mc-siem-token" not in response.headers
                     break
                 assert response.content_type == "application/octet-stream"
