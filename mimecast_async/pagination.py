@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 
+from .checkpoint import Checkpoint
 from .errors import InvalidInputError, PaginationError
 from .retry import RateLimitInfo
 
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from ._engine import ApiResponse
     from .client import MimecastClient
 
-__all__ = ["MAX_PAGE_SIZE", "AsyncPager", "Page", "nested_items"]
+# Checkpoint lives in checkpoint.py and is re-exported here, where DESIGN.md's layout puts it
+__all__ = ["MAX_PAGE_SIZE", "AsyncPager", "Checkpoint", "Page", "nested_items"]
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 500

@@ -220,8 +220,11 @@ def add_pull_parser(subparsers: Any, parser_class: type[argparse.ArgumentParser]
     )
     streams = pull.add_subparsers(dest="stream", metavar="STREAM", required=True)
     for kind in STREAMS.values():
+        # the SDK's method name works too (``search`` for search-logs, ``ttp_url``, ...)
+        aliases = sorted({kind.method, kind.method.replace("_", "-")} - {kind.name})
         sub = streams.add_parser(
             kind.name,
+            aliases=aliases,
             help=kind.help,
             description=f"Pull {kind.help} to JSON Lines.",
             epilog=PULL_EPILOG + "\n" + EXIT_CODES_HELP,
@@ -230,7 +233,7 @@ def add_pull_parser(subparsers: Any, parser_class: type[argparse.ArgumentParser]
         )
         _add_filters(sub, kind)
         _add_common(sub, kind)
-        sub.set_defaults(command="pull")
+        sub.set_defaults(command="pull", stream=kind.name)
 
 
 # -- planning (pure, before any output is opened) ------------------------------------------------

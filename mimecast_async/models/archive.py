@@ -48,6 +48,32 @@ class ArchiveSearchResult(Model):
     attachment_count: int | None = msgspec.field(default=None, name="attachmentcount")
     smash: str | None = None
 
+    # The wire names are one lower-case word each, so their snake_case is the name itself:
+    # these read the same fields under those names.
+    @property
+    def displayfrom(self) -> str | None:
+        return self.display_from
+
+    @property
+    def displayfromaddress(self) -> str | None:
+        return self.display_from_address
+
+    @property
+    def displayto(self) -> str | None:
+        return self.display_to
+
+    @property
+    def displaytoaddresslist(self) -> str | None:
+        return self.display_to_address_list
+
+    @property
+    def receiveddate(self) -> datetime | None:
+        return self.received_date
+
+    @property
+    def attachmentcount(self) -> int | None:
+        return self.attachment_count
+
 
 class ArchiveMessage(Model):
     """One ``get-message-list`` record."""

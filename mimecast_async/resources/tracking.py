@@ -46,7 +46,8 @@ class TrackingResource(Resource):
         """Tracked messages by Internet ``message_id``, or by sender/recipient/subject/IP.
 
         ``sender``/``recipient`` take an address or a domain; ``reason`` is the search reason
-        Mimecast records in its audit log.
+        Mimecast records in its audit log. With no filter at all, every message of the window
+        (Mimecast's own defaults when ``start``/``end`` are left out).
         https://integrations.mimecast.com/documentation/endpoint-reference/message-finder-formerly-tracking/search/
         """
         item: dict[str, Any] = {}
@@ -67,12 +68,6 @@ class TrackingResource(Resource):
                 )
         elif options:
             item["advancedTrackAndTraceOptions"] = options
-        else:
-            raise InvalidInputError(
-                "message_id",
-                None,
-                "pass message_id or one of sender, recipient, subject, sender_ip",
-            )
         if reason is not None:
             item["searchReason"] = require_line("reason", reason)
         for name, value in (("start", start), ("end", end)):

@@ -14,6 +14,7 @@ from ..models.urls import DecodedUrl, ManagedUrl, ManagedUrlAction, MatchType
 from ..validation import (
     require_bool,
     require_choice,
+    require_domain,
     require_id,
     require_items,
     require_line,
@@ -58,10 +59,13 @@ class UrlsResource(Resource):
         comment: str | None,
         flags: dict[str, bool],
     ) -> ManagedUrl:
+        match = require_choice("match_type", match_type, _MATCH_TYPES)
+        bare_domain = match == "domain" and isinstance(url, str) and "://" not in url
         item: dict[str, Any] = {
-            "url": require_url("url", url),
+            # a domain match may name the domain alone ("evil.example")
+            "url": require_domain("url", url) if bare_domain else require_url("url", url),
             "action": action,
-            "matchType": require_choice("match_type", match_type, _MATCH_TYPES),
+            "matchType": match,
         }
         if comment is not None:
             item["comment"] = require_text("comment", comment, max_length=2000)
@@ -80,7 +84,8 @@ class UrlsResource(Resource):
         comment: str | None = None,
         disable_log_click: bool = False,
     ) -> ManagedUrl:
-        """Block a URL (or, with ``match_type="domain"``, every URL on its domain).
+        """Block a URL (or, with ``match_type="domain"``, every URL on its domain; the domain
+        alone, ``"evil.example"``, is enough then).
 
         https://integrations.mimecast.com/documentation/endpoint-reference/targeted-threat-protection-url-protect/create-managed-url/
         """

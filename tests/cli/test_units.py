@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mimecast_async.checkpoint import Checkpoint
+from mimecast_async.cli import build_parser
 from mimecast_async.cli.call import operations
 from mimecast_async.cli.config import parse_toml_subset
 from mimecast_async.cli.errors import CliError
@@ -110,3 +111,24 @@ def test_call_options_follow_the_signatures() -> None:
     reject = {p.name: p for p in ops["holds.reject"].parameters}
     assert reject["reason_type"].kind == "choice" and reject["message_ids"].kind == "list"
     assert {p.name: p for p in ops["senders.block_many"].parameters}["pairs"].kind == "pairs"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stream"),
+    [
+        ("ttp-url", "ttp-url"),
+        ("ttp_url", "ttp-url"),
+        ("search", "search-logs"),
+        ("ttp_attachment", "ttp-attachment"),
+        ("audit", "audit"),
+    ],
+)
+def test_pull_takes_the_sdk_method_names_too(typed: str, stream: str) -> None:
+    args = build_parser().parse_args(["pull", typed, "--emulator", "--out", "x.jsonl"])
+    assert args.stream == stream
+
+
+def test_checkpoint_is_importable_where_the_design_puts_it() -> None:
+    from mimecast_async import pagination
+
+    assert pagination.Checkpoint is Checkpoint

@@ -35,6 +35,22 @@ async def test_tracking_search_by_filters(client: mc.MimecastClient, emu: Mimeca
     assert record["id"] in {t.id for t in by_subject}
 
 
+async def test_tracking_search_by_window_alone(
+    client: mc.MimecastClient, emu: MimecastEmulator
+) -> None:
+    # every criterion is optional (MIMECAST_API.md §5.7): a window alone finds what it holds
+    received = sorted(record["received"] for record in emu.admin.tracked_emails.values())
+    middle = datetime.strptime(received[len(received) // 2], "%Y-%m-%dT%H:%M:%S%z")
+    found = await client.tracking.search(start=T0, end=middle)
+    expected = {
+        record["id"]
+        for record in emu.admin.tracked_emails.values()
+        if datetime.strptime(record["received"], "%Y-%m-%dT%H:%M:%S%z") <= middle
+    }
+    assert {t.id for t in found} == expected and 0 < len(expected) < len(received)
+    assert len(await client.tracking.search()) == len(received)
+
+
 async def test_tracking_by_message_id_and_info(
     client: mc.MimecastClient, emu: MimecastEmulator
 ) -> None:

@@ -47,6 +47,17 @@ async def test_managed_urls(client: mc.MimecastClient, emu: MimecastEmulator) ->
     assert caught.value.codes == ["err_managed_url_exists_code"]
 
 
+async def test_a_domain_block_may_name_the_domain_alone(
+    client: mc.MimecastClient, emu: MimecastEmulator
+) -> None:
+    blocked = await client.urls.block("bad-domain.example", match_type="domain")
+    assert blocked.domain == "bad-domain.example" and blocked.match_type == "domain"
+    assert emu.admin.managed_urls[blocked.id]["action"] == "block"
+    for url, match_type in [("bad-domain.example", "explicit"), ("not a domain", "domain")]:
+        with pytest.raises(mc.InvalidInputError):
+            await client.urls.block(url, match_type=match_type)  # type: ignore[arg-type]
+
+
 async def test_decode(client: mc.MimecastClient, emu: MimecastEmulator) -> None:
     encoded = emu.admin.encode_url("https://landing.example/path?q=1")
     assert await client.urls.decode(encoded) == "https://landing.example/path?q=1"
@@ -126,6 +137,9 @@ def test_search_handles_both_response_readings() -> None:
         (result,) = _search_results(data)
         assert type(result) is mc.ArchiveSearchResult
         assert result.display_from == "a" and result.received_date is not None
+        # the wire names are single words, so their snake_case reads the same fields
+        assert result.displayfrom == "a" and result.receiveddate == result.received_date
+        assert result.attachmentcount is result.displaytoaddresslist is None
     assert _search_results(empty) == []
 
 
