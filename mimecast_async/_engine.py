@@ -62,7 +62,7 @@ class _OAuthError(msgspec.Struct):
 
 
 _EMPTY_META = Meta()
-_MAX_REAUTHENTICATIONS = 10  # renewals of the current token per attempt
+_MAX_REAUTHENTICATIONS = 1  # renewals of the current token per attempt: "once on 401"
 _MAX_RENEWALS_PER_ATTEMPT = 20  # 401s of any token per attempt (a stale one costs no renewal)
 _TOKEN_DECODER = msgspec.json.Decoder(_TokenPayload, strict=False)
 _OAUTH_ERROR_DECODER = msgspec.json.Decoder(_OAuthError, strict=False)
@@ -200,12 +200,13 @@ class Engine:
     async def _send(
         self, path: str, body: bytes, attempt: int, base_headers: Mapping[str, str]
     ) -> tuple[RawResponse, str | None, RateLimitInfo | None]:
-        """One attempt; a 401 on a bearer token renews the token and sends again.
+        """One attempt; a 401 on a bearer token renews the token once and sends again.
 
-        Each renewal must be answered with a 401 for the *new* token before another is tried,
-        and an attempt gives up after ``_MAX_REAUTHENTICATIONS`` renewals (or
-        ``_MAX_RENEWALS_PER_ATTEMPT`` 401s of any token), so credentials whose tokens are all
-        refused cannot loop; tokens that keep expiring under many cursors are renewed.
+        A 401 for the current token renews it; a second 401, for the token this attempt renewed,
+        is an AuthenticationError (DESIGN.md: "once on 401"). A 401 for a token another
+        coroutine already replaced costs no renewal: with many cursors in flight, one expiry
+        answers all of them with a 401 for the same token. ``_MAX_RENEWALS_PER_ATTEMPT`` 401s
+        of any token end the attempt too, so refused credentials cannot loop.
         """
         reauthentications = renewals = 0
         while True:

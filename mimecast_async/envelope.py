@@ -48,6 +48,7 @@ __all__ = [
 T = TypeVar("T")
 
 #: HTTP status -> error class; 5xx not listed map to ServerError, other codes to APIError.
+BINDING_EXPIRED_CODE = "err_xdk_binding_expired"
 STATUS_ERRORS: Mapping[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -220,6 +221,8 @@ def error_for_status(
     """The error an HTTP error ``status`` maps to, with any ``fail[]`` codes from ``body``."""
     failures = _failures_from_error_body(body)
     cls = STATUS_ERRORS.get(status) or (ServerError if 500 <= status <= 599 else APIError)
+    if _binding_expired(failures):
+        cls = BindingExpiredError
     kwargs: dict[str, Any] = {
         "status": status,
         "request_id": request_id,
@@ -237,10 +240,22 @@ def raise_for_failures(
     """Raise FailedRequestError when ``fail[]`` is not empty (HTTP 200 is not success)."""
     if not envelope.fail:
         return
-    raise FailedRequestError(
-        _MESSAGES[FailedRequestError],
+    failures = failures_of(envelope.fail)
+    cls = BindingExpiredError if _binding_expired(failures) else FailedRequestError
+    raise cls(
+        _MESSAGES[cls],
         status=envelope.meta.status if envelope.meta.status is not None else 200,
         request_id=request_id,
-        failures=failures_of(envelope.fail),
+        failures=failures,
         path=path,
+    )
+
+
+def _binding_expired(failures: Sequence[Failure]) -> bool:
+    """Whether Mimecast said the API 1.0 keys expired, whatever the HTTP status (§1.7: "HTTP
+    418 and/or fail code ``err_xdk_binding_expired``")."""
+    return any(
+        error.code == BINDING_EXPIRED_CODE or "accesskey has expired" in error.message.lower()
+        for failure in failures
+        for error in failure.errors
     )

@@ -34,21 +34,43 @@ def _matches(wire: Mapping[str, Any], key: Any) -> bool:
     return all(name in wire and _norm(wire[name]) == _norm(value) for name, value in key.items())
 
 
+def _overlaps(wire: Mapping[str, Any], key: Any) -> bool:
+    """Whether a ``fail[].key`` that echoes more than was sent (fields the server filled in)
+    agrees with this request item on every field they share, and shares at least one."""
+    if not isinstance(key, Mapping):
+        return False
+    shared = [name for name in key if name in wire]
+    return bool(shared) and all(_norm(wire[name]) == _norm(key[name]) for name in shared)
+
+
 def match_failures(
     chunk: Sequence[tuple[Any, Mapping[str, Any]]], failures: Sequence[Failure]
 ) -> list[BatchFailure]:
-    """Pair each failure with the caller's item whose wire form its ``key`` echoes."""
+    """Pair each failure with the caller's item whose wire form its ``key`` echoes.
+
+    A key that echoes exactly what was sent pairs first; one that adds fields pairs with the
+    only item that agrees on every field both have. A failure that several different items
+    could have caused stays keyed by what Mimecast echoed rather than be pinned on a guess.
+    """
     unmatched = list(chunk)
-    matched: list[BatchFailure] = []
-    for failure in failures:
-        for index, (item, wire) in enumerate(unmatched):
-            if _matches(wire, failure.key):
-                del unmatched[index]
-                matched.append(BatchFailure(item, failure.key, failure.errors))
-                break
+    pending: list[tuple[int, Failure]] = []
+    paired: dict[int, BatchFailure] = {}
+    for number, failure in enumerate(failures):
+        candidates = [i for i, (_, wire) in enumerate(unmatched) if _matches(wire, failure.key)]
+        # several candidates pair only when they are the same request (an item sent twice)
+        if candidates and all(unmatched[i][1] == unmatched[candidates[0]][1] for i in candidates):
+            item, _ = unmatched.pop(candidates[0])
+            paired[number] = BatchFailure(item, failure.key, failure.errors)
         else:
-            matched.append(BatchFailure(failure.key, failure.key, failure.errors))
-    return matched
+            pending.append((number, failure))
+    for number, failure in pending:
+        candidates = [i for i, (_, wire) in enumerate(unmatched) if _overlaps(wire, failure.key)]
+        if len(candidates) == 1:
+            item, _ = unmatched.pop(candidates[0])
+            paired[number] = BatchFailure(item, failure.key, failure.errors)
+        else:
+            paired[number] = BatchFailure(failure.key, failure.key, failure.errors)
+    return [paired[number] for number in range(len(failures))]
 
 
 async def run_batch(
@@ -58,11 +80,13 @@ async def run_batch(
     *,
     item_type: Any,
     chunk_size: int,
+    idempotent: bool = False,
 ) -> BatchResult[Any]:
     """Send ``(caller item, wire item)`` pairs in chunks; keep per-item failures.
 
-    Chunks go one after another as mutations (never retried once sent); an HTTP-level error
-    raises and stops the batch.
+    Chunks go one after another, as mutations (never retried once sent) unless ``idempotent``
+    (a read such as decode-url, retried like any read); an HTTP-level error raises and stops
+    the batch.
     """
     result: BatchResult[Any] = BatchResult()
     for start in range(0, len(requests), chunk_size):
@@ -70,7 +94,7 @@ async def run_batch(
         response = await engine.call(
             path,
             [wire for _, wire in chunk],
-            idempotent=False,
+            idempotent=idempotent,
             item_type=item_type,
             raise_on_fail=False,
         )

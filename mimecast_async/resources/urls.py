@@ -145,7 +145,12 @@ class UrlsResource(Resource):
         checked = require_items("urls", urls, require_url, min_items=1)
         requests = [(url, {"url": url}) for url in checked]
         batch = await run_batch(
-            self._engine, _DECODE, requests, item_type=DecodedUrl, chunk_size=URLS_PER_DECODE
+            self._engine,
+            _DECODE,
+            requests,
+            item_type=DecodedUrl,
+            chunk_size=URLS_PER_DECODE,
+            idempotent=True,  # decoding changes nothing: retried like any read
         )
         return _pair_decoded(checked, batch)
 

@@ -102,6 +102,7 @@ class HmacVerifier:
 class _Token:
     client_id: str
     expires_at: float
+    uses: int = 0
 
 
 class TokenStore:
@@ -150,7 +151,13 @@ class TokenStore:
             raise _unauthorised("invalid or unknown bearer token", "err_xdk_invalid_token")
         if token.expires_at <= self._now():
             raise _unauthorised("bearer token expired", "err_xdk_token_expired")
+        token.uses += 1
         return token.client_id, value.strip()
+
+    def uses(self, value: str) -> int:
+        """Requests ``value`` has been accepted for (0 for an unknown token)."""
+        token = self._tokens.get(value)
+        return token.uses if token is not None else 0
 
     def expire(self, value: str) -> None:
         """Expire ``value`` now (the token_expiry fault)."""

@@ -16,7 +16,10 @@ operation before failing):
 * ``binding_expired`` HTTP 418 (not recoverable by retrying; excluded from random plans by
   default);
 * ``retryable_fail`` HTTP 200 with a ``fail[]`` entry marked ``retryable: true``, not processed;
-* ``token_expiry`` the bearer token used is expired now -> 401 (HMAC requests: no fault).
+* ``token_expiry`` the bearer token used is expired now -> 401 (HMAC requests: no fault). A
+  random plan spares a token's first ``token_min_uses`` requests: a real token lives 30 minutes,
+  so the token a client has just renewed is never refused at once (scripted faults still hit
+  exactly the request they name).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class Fault:
 
     kind: str
     status: int = 0
+    scripted: bool = False
 
 
 def _check_kind(kind: str) -> str:
@@ -75,10 +79,13 @@ class FaultPlan:
         burst_length: int = 3,
         burst_reset_ms: int = 50,
         slow_body_seconds: float = 0.2,
+        token_min_uses: int = 64,
         scripted: Mapping[int | tuple[str, int], str] | None = None,
     ) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
+        if token_min_uses < 0:
+            raise ValueError("token_min_uses must be >= 0")
         if burst_length < 1 or burst_reset_ms < 0 or slow_body_seconds < 0:
             raise ValueError("burst_length >= 1, burst_reset_ms >= 0, slow_body_seconds >= 0")
         self.seed = seed
@@ -90,6 +97,7 @@ class FaultPlan:
         self.burst_length = burst_length
         self.burst_reset_ms = burst_reset_ms
         self.slow_body_seconds = slow_body_seconds
+        self.token_min_uses = token_min_uses
         self.scripted = {key: _check_kind(kind) for key, kind in (scripted or {}).items()}
         self._burst_left = 0
 
@@ -136,6 +144,7 @@ class FaultPlan:
             return Fault("rate_limit_burst")
         rng = self._rng(number)
         kind = self.scripted.get(number) or self.scripted.get((path, path_number))
+        scripted = kind is not None
         if kind is None and self.rate > 0 and self._applies(path) and rng.random() < self.rate:
             kind = rng.choice(self.kinds)
         if kind is None:
@@ -143,7 +152,7 @@ class FaultPlan:
         if kind == "rate_limit_burst":
             self._burst_left = self.burst_length - 1
         status = rng.choice((500, 502, 503)) if kind == "server_error" else 0
-        return Fault(kind, status)
+        return Fault(kind, status, scripted)
 
     def __repr__(self) -> str:
         if self.scripted:

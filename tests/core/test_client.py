@@ -472,17 +472,17 @@ class ExpiringTokenServer(TokenServer):
         return await super().__call__(request)
 
 
-async def test_a_request_renews_expiring_tokens_many_times_but_not_forever() -> None:
-    """Many cursors under fast-expiring tokens renew often; tokens that never work give up."""
+async def test_a_request_renews_its_token_once_on_401() -> None:
+    """DESIGN.md: one refresh on a 401; a token refused right after its renewal is an error."""
     clock = FakeClock()
     policy = mc.RetryPolicy(sleep=clock.sleep, clock=clock)
-    expiring = ExpiringTokenServer(clock, refusals=6)
+    expiring = ExpiringTokenServer(clock, refusals=1)
     async with (
         local_server(expiring) as url,
         mc.MimecastClient(canary_oauth2(), base_url=url, retry=policy) as client,
     ):
         await client.request("/api/x")
-    assert expiring.token_requests == 7 and expiring.api_calls == 7
+    assert expiring.token_requests == 2 and expiring.api_calls == 2
 
     refusing = ExpiringTokenServer(clock, refusals=1_000)
     async with (
@@ -491,7 +491,7 @@ async def test_a_request_renews_expiring_tokens_many_times_but_not_forever() -> 
     ):
         with pytest.raises(mc.AuthenticationError):
             await client.request("/api/x")
-    assert refusing.token_requests == 11  # the first token and 10 renewals, then it gives up
+    assert refusing.token_requests == 2 and refusing.api_calls == 2  # first token, one renewal
 
 
 # -- lifecycle -----------------------------------------------------------------------------

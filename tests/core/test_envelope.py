@@ -105,6 +105,29 @@ def test_status_table(status: int, cls: type[mc.APIError]) -> None:
         assert error.retry_after == 1.5
 
 
+def _failing(status: int, code: str, message: str = "") -> bytes:
+    fail = [{"key": {}, "errors": [{"code": code, "message": message}]}]
+    return json.dumps({"meta": {"status": status}, "data": [], "fail": fail}).encode()
+
+
+@pytest.mark.parametrize("status", [401, 403, 418])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("err_xdk_binding_expired", ""), ("err_xdk_other", "0018 AccessKey Has Expired")],
+)
+def test_an_expired_binding_is_named_whatever_the_status(
+    status: int, code: str, message: str
+) -> None:
+    # MIMECAST_API.md §1.7: "HTTP 418 and/or fail code err_xdk_binding_expired"
+    error = error_for_status(status, _failing(status, code, message), path="/api/p")
+    assert type(error) is mc.BindingExpiredError and error.status == status
+    with pytest.raises(mc.BindingExpiredError) as caught:
+        raise_for_failures(decode_envelope(_failing(200, code, message), Item), path="/api/p")
+    assert caught.value.status == 200 and caught.value.codes == [code]
+    ordinary = error_for_status(status, _failing(status, "err_other"))
+    assert type(ordinary) is not mc.BindingExpiredError or status == 418
+
+
 def test_error_body_that_is_not_json_still_maps() -> None:
     error = error_for_status(503, b"<html>oops</html>")
     assert isinstance(error, mc.ServerError) and error.codes == []

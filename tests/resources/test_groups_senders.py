@@ -116,3 +116,24 @@ async def test_block_many_chunks_at_100(client: mc.MimecastClient, emu: Mimecast
     assert emu.stats.requests[SENDERS] == 2
     permitted = await client.senders.permit_many(pairs[:3])
     assert [s.type for s in permitted.succeeded] == ["Permit"] * 3
+
+
+def test_failures_pair_with_their_item_when_the_key_echoes_more_than_was_sent() -> None:
+    from mimecast_async.errors import ErrorDetail, Failure
+    from mimecast_async.resources._admin import match_failures
+
+    chunk = [
+        ("a@corp.example", {"id": "g", "emailAddress": "a@corp.example"}),
+        ("Dup@Corp.Example", {"id": "g", "emailAddress": "Dup@Corp.Example"}),
+        ("c@corp.example", {"id": "g", "emailAddress": "c@corp.example"}),
+        ("d@corp.example", {"id": "g", "emailAddress": "d@corp.example"}),
+    ]
+    error = [ErrorDetail("err_folder_group_member_already_exists")]
+    echoed_more = {"id": "g", "emailAddress": "dup@corp.example", "notes": ""}
+    exact = {"id": "g", "emailAddress": "c@corp.example"}
+    unknown = {"id": "g"}  # a or d, whichever failed: not pinned on a guess
+    failed = match_failures(
+        chunk, [Failure(echoed_more, error), Failure(exact, error), Failure(unknown, error)]
+    )
+    assert [failure.item for failure in failed] == ["Dup@Corp.Example", "c@corp.example", unknown]
+    assert failed[0].codes == ["err_folder_group_member_already_exists"]

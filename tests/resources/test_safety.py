@@ -317,6 +317,11 @@ READS: list[tuple[str, Any, Callable[[mc.MimecastClient], Any]]] = [
     ("get-policy", mc.BlockedSenderPolicy(), lambda c: c.policies.get_blocked_sender("p")),
     ("get-all-managed-urls", None, lambda c: c.urls.list_managed()),
     ("decode-url", mc.DecodedUrl(url="x"), lambda c: c.urls.decode("https://e.example/")),
+    (
+        "decode-url",
+        mc.DecodedUrl(url="x"),
+        lambda c: c.urls.decode_many(["https://e.example/", "https://f.example/"]),
+    ),
     ("get-message-detail", mc.MessageDetail(), lambda c: c.archive.message_detail("m")),
     ("get-message-info", mc.MessageInfo(), lambda c: c.tracking.message_info("m")),
     ("get-aliases", None, lambda c: c.users.aliases("a@b.example")),

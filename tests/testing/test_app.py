@@ -282,6 +282,22 @@ async def test_token_expiry_fault_forces_a_refresh() -> None:
         assert emu.stats.tokens_issued == 2 and emu.stats.faults["token_expiry"] == 1
 
 
+async def test_random_token_expiry_spares_a_token_s_first_uses() -> None:
+    path = "/api/audit/get-audit-events"
+    plan = FaultPlan(seed=1, rate=1.0, kinds=("token_expiry",), token_min_uses=3)
+    async with MimecastEmulator(seed=1, records=100, faults=plan) as emu:
+        item = {"startDateTime": "2024-01-01T00:00:00Z", "endDateTime": "2024-01-02T00:00:00Z"}
+        async with mc.MimecastClient(emu.oauth2_auth, base_url=emu.base_url) as client:
+            for _ in range(3):
+                await client.request(path, [item])
+            assert emu.stats.faults["token_expiry"] == 0 and emu.stats.tokens_issued == 1
+            # the 4th use expires it; the renewed token is spared, so the request goes through
+            await client.request(path, [item])
+        assert emu.stats.faults["token_expiry"] == 1 and emu.stats.tokens_issued == 2
+    with pytest.raises(ValueError):
+        FaultPlan(token_min_uses=-1)
+
+
 async def test_drop_after_runs_the_operation(http: aiohttp.ClientSession) -> None:
     """A mutation dropped after processing has taken effect (needs the admin state)."""
     path = "/api/directory/create-group"
