@@ -23,6 +23,7 @@ from aiohttp import web
 from .auth_check import AuthFailure, HmacVerifier, TokenStore
 from .faults import Fault, FaultPlan
 from .operations import HTTPFault, Operation, OperationResult, failure
+from .paging import page_token
 from .quota import QuotaBook
 from .siem import SiemFeed
 from .wire import encode, envelope
@@ -219,7 +220,7 @@ class EmulatorApp:
             return web.Response(status=400)
         except (ValueError, UnicodeDecodeError):
             return _error(400, "err_bad_request", "request body is not valid JSON", headers)
-        if isinstance(payload, dict) and "data" not in payload and _page_token(payload):
+        if isinstance(payload, dict) and "data" not in payload and page_token(payload.get("meta")):
             payload["data"] = []  # a follow-up page sent without its query (see paging.py)
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             fail = [failure(None, "err_validation_null", "data is null", field_name="data")]
@@ -378,9 +379,3 @@ class EmulatorApp:
             "region": {"code": "EMU", "name": "Emulator", "api": self.base_url()},
         }
         return _json(envelope([answer]), 200, headers)
-
-
-def _page_token(payload: dict[str, Any]) -> bool:
-    meta = payload.get("meta")
-    pagination = meta.get("pagination") if isinstance(meta, dict) else None
-    return isinstance(pagination, dict) and bool(pagination.get("pageToken"))

@@ -23,6 +23,7 @@ __all__ = [
     "PageWindow",
     "TokenError",
     "TokenQueries",
+    "page_token",
     "page_window",
     "query_fingerprint",
 ]
@@ -88,7 +89,7 @@ class TokenQueries:
 
     def wrap(self, operation: Operation) -> Operation:
         def answer(items: list[Any], meta: dict[str, Any]) -> OperationResult:
-            token = _page_token(meta)
+            token = page_token(meta)
             if token is not None and all(item == {} for item in items) and len(items) <= 1:
                 remembered = self._recall(token)
                 if remembered is not None:
@@ -103,8 +104,10 @@ class TokenQueries:
 
     def _remember(self, item: Any) -> None:
         fingerprint = query_fingerprint(item)
+        if fingerprint in self._items:  # every page of a pull: already known
+            self._items.move_to_end(fingerprint)
+            return
         self._items[fingerprint] = copy.deepcopy(item)
-        self._items.move_to_end(fingerprint)
         while len(self._items) > self._limit:
             self._items.popitem(last=False)
 
@@ -117,8 +120,9 @@ class TokenQueries:
         return copy.deepcopy(item) if item is not None else None
 
 
-def _page_token(meta: dict[str, Any]) -> str | None:
-    pagination = meta.get("pagination")
+def page_token(meta: Any) -> str | None:
+    """``meta.pagination.pageToken`` of a request, when it sends one."""
+    pagination = meta.get("pagination") if isinstance(meta, dict) else None
     token = pagination.get("pageToken") if isinstance(pagination, dict) else None
     return token if isinstance(token, str) and token else None
 
