@@ -168,8 +168,12 @@ class Engine:
                     envelope = decode_envelope(
                         response.view(), item_type, status=response.status, path=path
                     )
-                    if raise_on_fail:
-                        raise_for_failures(envelope, request_id=request_id, path=path)
+                    raise_for_failures(
+                        envelope,
+                        request_id=request_id,
+                        path=path,
+                        binding_only=not raise_on_fail,
+                    )
                 raw = response.body if keep_body else b""
             finally:
                 response.release()

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from ._settings import require_setting
 from .dates import format_header_date
 from .errors import ConfigurationError, ResponseDecodeError
 
@@ -124,8 +125,7 @@ class OAuth2Auth:
     ) -> None:
         self.client_id = _require_text("client_id", client_id)
         self.client_secret = _require_text("client_secret", client_secret)
-        if refresh_margin < 0:
-            raise ConfigurationError("refresh_margin must be >= 0")
+        require_setting("refresh_margin", refresh_margin, minimum=0)
         self.refresh_margin = float(refresh_margin)
         if not isinstance(token_path, str) or not token_path.startswith("/"):
             raise ConfigurationError("token_path must start with '/'")

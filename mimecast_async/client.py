@@ -19,6 +19,7 @@ import aiohttp
 import msgspec
 
 from ._engine import Engine
+from ._settings import require_setting
 from .auth import HmacAuth, OAuth2Auth
 from .errors import ClientClosedError, ConfigurationError, InvalidInputError, ResponseDecodeError
 from .retry import RateLimitInfo, RetryPolicy
@@ -83,6 +84,8 @@ def resolve_base_url(auth: HmacAuth | OAuth2Auth, base_url: str | None, region: 
                     "API 1.0 needs base_url or region (one of: " + ", ".join(HMAC_REGIONS) + ")"
                 )
             region = "global"
+        if not isinstance(region, str):
+            raise ConfigurationError(f"region must be text, one of: {', '.join(regions)}")
         key = region.strip().lower()
         if key not in regions:
             scheme = "API 1.0" if isinstance(auth, HmacAuth) else "API 2.0"
@@ -126,12 +129,11 @@ class MimecastClient:
     ) -> None:
         if not isinstance(auth, (HmacAuth, OAuth2Auth)):
             raise ConfigurationError("auth must be an HmacAuth or an OAuth2Auth")
-        if not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise ConfigurationError("max_concurrency must be a positive integer")
-        if not timeout or timeout <= 0:
-            raise ConfigurationError("timeout must be a positive number of seconds")
-        if max_response_bytes < 1024:
-            raise ConfigurationError("max_response_bytes must be at least 1024")
+        require_setting("max_concurrency", max_concurrency, minimum=1, integer=True)
+        require_setting("timeout", timeout, minimum=0, above=True)
+        require_setting("max_response_bytes", max_response_bytes, minimum=1024, integer=True)
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigurationError("retry must be a RetryPolicy")
         self.auth = auth
         self.base_url = resolve_base_url(auth, base_url, region)
         self.max_concurrency = max_concurrency

@@ -24,6 +24,11 @@ __all__ = [
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
+# Instants a request may carry: a log window is widened by a second each side and a UTC offset
+# moves a date by up to a day, so both ends keep two days from what ``datetime`` can hold.
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=2)
+_LATEST = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=2)
+
 _PATTERN = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     r"\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$"
@@ -31,13 +36,23 @@ _PATTERN = re.compile(
 
 
 def require_aware(value: datetime, argument: str = "datetime") -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime, else raise InvalidInputError."""
+    """Return ``value`` if it is a timezone-aware datetime, else raise InvalidInputError.
+
+    Dates within two days of ``datetime.min``/``max`` are refused too: converted to UTC (and
+    widened by a second for a log window) they would not fit in a ``datetime``.
+    """
     if not isinstance(value, datetime):
         raise InvalidInputError(argument, value, "expected a timezone-aware datetime")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise InvalidInputError(
             argument, value, "naive datetime: attach a timezone, e.g. tzinfo=timezone.utc"
         )
+    try:
+        in_range = _EARLIEST <= value <= _LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise InvalidInputError(argument, value, "is outside the dates Mimecast can be asked for")
     return value
 
 
@@ -101,7 +116,10 @@ def parse_datetime(text: str) -> datetime:
         digits = zone[1:].replace(":", "")
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
         tz = timezone(sign * offset)
-    parsed = datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
-    )
-    return parsed.astimezone(timezone.utc)
+    try:
+        parsed = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
+        )
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:30:00+0100 is before datetime.min in UTC
+        raise ValueError(f"timestamp out of range: {text!r}") from None

@@ -23,6 +23,7 @@ from .errors import (
     ErrorDetail,
     FailedRequestError,
     Failure,
+    InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -118,7 +119,10 @@ def encode_request(
     if meta:
         body["meta"] = meta
     body["data"] = list(data) if data is not None else []
-    return _ENCODER.encode(body)
+    try:
+        return _ENCODER.encode(body)
+    except (TypeError, ValueError, OverflowError) as error:  # msgspec: what JSON cannot carry
+        raise InvalidInputError("data", body, f"cannot be sent as JSON: {error}") from None
 
 
 @functools.lru_cache(maxsize=256)
@@ -235,13 +239,24 @@ def error_for_status(
 
 
 def raise_for_failures(
-    envelope: Envelope[Any], *, request_id: str | None = None, path: str | None = None
+    envelope: Envelope[Any],
+    *,
+    request_id: str | None = None,
+    path: str | None = None,
+    binding_only: bool = False,
 ) -> None:
-    """Raise FailedRequestError when ``fail[]`` is not empty (HTTP 200 is not success)."""
+    """Raise FailedRequestError when ``fail[]`` is not empty (HTTP 200 is not success).
+
+    ``binding_only`` (batch calls, which report refused items instead of raising): raise only
+    BindingExpiredError, since expired keys refuse the whole call, not an item.
+    """
     if not envelope.fail:
         return
     failures = failures_of(envelope.fail)
-    cls = BindingExpiredError if _binding_expired(failures) else FailedRequestError
+    expired = _binding_expired(failures)
+    if binding_only and not expired:
+        return
+    cls = BindingExpiredError if expired else FailedRequestError
     raise cls(
         _MESSAGES[cls],
         status=envelope.meta.status if envelope.meta.status is not None else 200,

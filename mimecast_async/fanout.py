@@ -67,6 +67,7 @@ from .dates import format_datetime, require_aware
 from .errors import InvalidInputError, PaginationError, ResponseDecodeError
 from .packing import PackedPage, pack, unpack
 from .pagination import Page, check_page_size, nested_items
+from .validation import require_bool
 
 if TYPE_CHECKING:
     from .client import MimecastClient
@@ -321,7 +322,7 @@ class LogStream(Generic[T]):
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise InvalidInputError("concurrency", concurrency, f"must be 1..{MAX_CONCURRENCY}")
         self.concurrency = concurrency
-        self.ordered = bool(ordered)
+        self.ordered = require_bool("ordered", ordered)
         self.query = query_fingerprint(
             spec.path,
             {

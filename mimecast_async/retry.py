@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import tenacity
 
+from ._settings import require_setting
 from .errors import (
     APIError,
     ConfigurationError,
@@ -110,14 +111,24 @@ class RetryPolicy:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ConfigurationError("RetryPolicy.max_attempts must be >= 1")
-        if self.max_rate_limit_retries < 0:
-            raise ConfigurationError("RetryPolicy.max_rate_limit_retries must be >= 0")
-        if self.max_rate_limit_wait < 0 or self.backoff_initial < 0 or self.backoff_max < 0:
-            raise ConfigurationError("RetryPolicy waits must be >= 0")
-        if not 0.0 <= self.jitter <= 1.0:
+        for name, minimum, integer in (
+            ("max_attempts", 1, True),
+            ("max_rate_limit_retries", 0, True),
+            ("backoff_initial", 0, False),
+            ("backoff_multiplier", 0, False),
+            ("backoff_max", 0, False),
+            ("jitter", 0, False),
+        ):
+            value = getattr(self, name)
+            require_setting(f"RetryPolicy.{name}", value, minimum=minimum, integer=integer)
+        # math.inf is a valid choice here: wait for any reset, however long
+        wait = self.max_rate_limit_wait
+        if wait != math.inf:
+            require_setting("RetryPolicy.max_rate_limit_wait", wait, minimum=0)
+        if self.jitter > 1.0:
             raise ConfigurationError("RetryPolicy.jitter must be between 0 and 1")
+        if self.seed is not None:
+            require_setting("RetryPolicy.seed", self.seed, minimum=-math.inf, integer=True)
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Seconds to wait before retry ``retry_number`` (1-based) of a transient failure."""

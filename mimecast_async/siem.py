@@ -20,6 +20,7 @@ import msgspec
 
 from .checkpoint import Checkpoint, query_fingerprint
 from .errors import InvalidInputError, PaginationError, ResponseDecodeError
+from .validation import require_bool
 
 if TYPE_CHECKING:
     from .client import MimecastClient
@@ -172,7 +173,7 @@ class SiemStream:
         self._client = client
         self.log_type = log_type
         self.file_format = file_format
-        self.compress = bool(compress)
+        self.compress = require_bool("compress", compress)
         self.query = query_fingerprint("siem", {"type": log_type})
         self._token: str | None = None
         self._offset = 0

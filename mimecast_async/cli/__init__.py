@@ -72,7 +72,10 @@ def build_parser(*, with_operations: bool = False) -> argparse.ArgumentParser:
 def _emulator(argv: list[str]) -> int:
     from ..testing.serve import main as serve
 
-    return serve(argv, prog=f"{PROG} emulator")
+    try:
+        return serve(argv, prog=f"{PROG} emulator", parser_class=_Parser)
+    except SystemExit as exit_:  # a usage error (one line, see _Parser) or --help
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import re
 import stat
@@ -191,8 +192,8 @@ def build_client(
     args: argparse.Namespace, emulator: Any | None, max_concurrency: int = 8
 ) -> MimecastClient:
     """Validate credentials and options (no I/O); ConfigurationError names what is missing."""
-    if args.timeout <= 0 or args.max_rate_limit_wait < 0:
-        raise CliError("--timeout must be > 0 and --max-rate-limit-wait >= 0")
+    if not (0 < args.timeout < math.inf and 0 <= args.max_rate_limit_wait < math.inf):
+        raise CliError("--timeout must be > 0 and --max-rate-limit-wait >= 0 (finite seconds)")
     options: dict[str, Any] = {
         "max_concurrency": max_concurrency,
         "timeout": args.timeout,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from ..dates import require_aware
+from ..errors import InvalidInputError
 from .errors import CliError
 
 __all__ = ["format_instant", "parse_duration", "parse_instant"]
@@ -42,7 +44,11 @@ def parse_instant(text: str, option: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return require_aware(parsed, option).astimezone(timezone.utc)
+    except InvalidInputError:
+        problem = "outside the dates Mimecast can be asked for"
+        raise CliError(f"bad {option} {text!r}: {problem}") from None
 
 
 def format_instant(moment: datetime) -> str:

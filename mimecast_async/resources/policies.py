@@ -209,6 +209,14 @@ class PoliciesResource(Resource):
             changes["conditions"] = {"sourceIPs": require_cidrs("source_ips", source_ips)}
         if not changes and sender_value is None and receiver_value is None:
             raise InvalidInputError("policy_id", policy_id, "nothing to update: pass a setting")
+        # A value given without its type is checked against the policy's current type once it
+        # is read; what no type accepts (not text, empty, control characters) is refused now.
+        for argument, value, given in (
+            ("sender_value", sender_value, sender_type),
+            ("receiver_value", receiver_value, receiver_type),
+        ):
+            if value is not None and given is None:
+                require_id(argument, value)
 
         current = await self.get_blocked_sender(policy_id)
         item = self._merged(policy_id, current, changes, sender_value, receiver_value)

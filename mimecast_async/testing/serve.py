@@ -15,11 +15,27 @@ from .quota import RateLimit
 __all__ = ["build_parser", "main", "serve"]
 
 
-def build_parser(prog: str = "python -m mimecast_async.testing") -> argparse.ArgumentParser:
+def _port(text: str) -> int:
+    """A TCP port number, 0..65535 (argparse reports anything else as a usage error)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0..65535, not {port}")
+    return port
+
+
+def build_parser(
+    prog: str = "python -m mimecast_async.testing",
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
     """The emulator's command-line options (reused by ``mimecast-async emulator``)."""
-    parser = argparse.ArgumentParser(prog=prog, description="Run a local Mimecast API emulator.")
+    parser = parser_class(prog=prog, description="Run a local Mimecast API emulator.")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port (default 0 = any free port)")
+    parser.add_argument(
+        "--port", type=_port, default=0, help="port (default 0 = any free port)"
+    )
     parser.add_argument("--records", type=int, default=10_000, help="records per log type")
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="time from a request to its answer (ms)"
@@ -57,9 +73,14 @@ async def serve(emulator: MimecastEmulator, stop: asyncio.Event | None = None) -
                 loop.remove_signal_handler(signum)
 
 
-def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    prog: str | None = None,
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> int:
     """Parse ``argv`` and serve; returns the exit status."""
-    parser = build_parser(prog) if prog else build_parser()
+    parser = build_parser(prog or "python -m mimecast_async.testing", parser_class)
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.records < 0 or args.latency_ms < 0:
         parser.error("--records and --latency-ms must be >= 0")

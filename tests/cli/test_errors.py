@@ -260,6 +260,13 @@ def test_usage_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str], ou
         ["pull", "ttp-url", "--emulator", "--out", str(out), "--concurrency", "0"],
         ["pull", "ttp-url", "--emulator", "--out", str(out), "--follow", "--end", "2024-01-01"],
         ["call", "senders.block", "--emulator", "--sender", "a@x.com"],
+        # dates outside what a datetime holds once in UTC: a usage error, not a traceback
+        ["pull", "ttp-url", "--emulator", "--out", str(out), "--start", "0001-01-01"],
+        ["call", "holds.list", "--emulator", "--start", "0001-01-01T00:00:00+05:00"],
+        ["call", "tracking.search", "--emulator", "--end", "9999-12-31T23:00:00-05:00"],
+        ["pull", "ttp-url", "--emulator", "--out", str(out), "--timeout", "inf"],
+        ["emulator", "--port", "99999"],
+        ["emulator", "--port", "-1"],
     ):
         code, err = run(capsys, *argv)
         assert code == 2, argv

@@ -9,6 +9,7 @@ import hmac
 import itertools
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -67,12 +68,40 @@ def test_region_maps_and_base_url_precedence() -> None:
         ("oauth", {"base_url": "https://example.com/\r\nX: y"}),
         ("oauth", {"max_concurrency": 0}),
         ("oauth", {"timeout": 0}),
+        # the wrong type is a ConfigurationError too, never a raw TypeError/AttributeError
+        ("oauth", {"timeout": "5"}),
+        ("oauth", {"timeout": float("inf")}),  # would overflow at the first request
+        ("oauth", {"timeout": float("nan")}),
+        ("oauth", {"max_concurrency": True}),
+        ("oauth", {"max_response_bytes": "1MB"}),
+        ("hmac", {"region": 5}),
+        ("oauth", {"retry": "fast"}),
     ],
 )
 def test_bad_configuration_is_refused_before_io(auth_kind: str, kwargs: dict[str, Any]) -> None:
     auth = canary_hmac() if auth_kind == "hmac" else canary_oauth2()
     with pytest.raises(mc.ConfigurationError):
         mc.MimecastClient(auth, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: mc.RetryPolicy(max_attempts="3"),
+        lambda: mc.RetryPolicy(max_attempts=2.5),
+        lambda: mc.RetryPolicy(backoff_max=float("nan")),
+        lambda: mc.RetryPolicy(jitter=1.5),
+        lambda: mc.RetryPolicy(seed="1"),
+        lambda: mc.OAuth2Auth("id", "secret", refresh_margin="60"),
+    ],
+)
+def test_bad_settings_of_the_parts_are_configuration_errors(make: Callable[[], Any]) -> None:
+    with pytest.raises(mc.ConfigurationError):
+        make()
+
+
+def test_waiting_for_any_rate_limit_reset_stays_allowed() -> None:
+    assert mc.RetryPolicy(max_rate_limit_wait=float("inf")).max_rate_limit_wait == float("inf")
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"])
@@ -545,3 +574,29 @@ async def test_secrets_absent_from_debug_logs_and_errors(captured_logs: list[str
     assert any("/api/x" in text and "401" in text for text in new)
     assert_no_canary("\n".join(new))
     assert_no_canary(json.dumps(vars(caught.value), default=str))
+
+
+async def test_a_batch_call_raises_when_mimecast_says_the_keys_expired() -> None:
+    # a batch reports refused items in its BatchResult; expired keys refuse the whole call
+    # (MIMECAST_API.md §1.7), so they raise BindingExpiredError as every other call does
+    count = 0
+
+    async def handler(request: web.Request) -> web.Response:
+        nonlocal count
+        count += 1
+        payload = await request.json()
+        refused = [
+            {"key": item, "errors": [{"code": code, "message": "no", "retryable": False}]}
+            for item, code in zip(
+                payload["data"], ["err_xdk_binding_expired", "err_other"], strict=False
+            )
+        ]
+        return _json({"meta": {"status": 200}, "data": [], "fail": refused})
+
+    pairs = [("a@evil.example", "b@corp.example")]
+    async with local_server(handler) as url:
+        async with mc.MimecastClient(canary_hmac(), base_url=url, retry=_fast_policy()) as client:
+            with pytest.raises(mc.BindingExpiredError) as caught:
+                await client.senders.block_many(pairs)
+            assert caught.value.codes == ["err_xdk_binding_expired"]
+    assert count == 1  # not retried: new keys are needed

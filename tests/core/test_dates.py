@@ -39,7 +39,31 @@ def test_parse_accepts_every_offset_form(text: str) -> None:
     assert parse_datetime(text) == datetime(2011, 12, 3, 10, 15, 30, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "2011-13-03T10:15:30Z", "2011-12-03"])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, tzinfo=timezone.utc),
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),  # before datetime.min in UTC
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),  # after datetime.max
+    ],
+)
+def test_dates_a_datetime_cannot_hold_in_utc_are_invalid_input(moment: datetime) -> None:
+    with pytest.raises(mc.InvalidInputError) as caught:
+        format_datetime(moment, "start")
+    assert caught.value.argument == "start"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "yesterday",
+        "2011-13-03T10:15:30Z",
+        "2011-12-03",
+        "0001-01-01T00:30:00+0100",  # a ValueError, not a raw OverflowError
+        "9999-12-31T23:30:00-0100",
+    ],
+)
 def test_parse_refuses_garbage(text: str) -> None:
     with pytest.raises(ValueError):
         parse_datetime(text)

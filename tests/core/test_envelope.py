@@ -128,6 +128,22 @@ def test_an_expired_binding_is_named_whatever_the_status(
     assert type(ordinary) is not mc.BindingExpiredError or status == 418
 
 
+def test_batch_calls_raise_only_for_an_expired_binding() -> None:
+    ordinary = decode_envelope(_failing(200, "err_other"), Item)
+    raise_for_failures(ordinary, binding_only=True)  # a refused item is the batch's to report
+    expired = decode_envelope(_failing(200, "err_xdk_binding_expired"), Item)
+    with pytest.raises(mc.BindingExpiredError):
+        raise_for_failures(expired, binding_only=True)
+
+
+def test_request_data_json_cannot_carry_is_invalid_input() -> None:
+    with pytest.raises(mc.InvalidInputError) as caught:
+        encode_request([{"id": object()}])
+    assert caught.value.argument == "data"
+    with pytest.raises(mc.InvalidInputError):
+        encode_request(None, {"pagination": {"pageSize": complex(1, 2)}})
+
+
 def test_error_body_that_is_not_json_still_maps() -> None:
     error = error_for_status(503, b"<html>oops</html>")
     assert isinstance(error, mc.ServerError) and error.codes == []

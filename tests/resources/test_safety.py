@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,6 +17,9 @@ from mimecast_async.testing import FaultPlan, MimecastEmulator
 
 NAIVE = datetime(2024, 1, 1)
 AWARE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+#: aware, but before datetime.min once converted to UTC (a raw OverflowError before the fix)
+TOO_EARLY = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
+TOO_LATE = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))
 GROUP = "eNoGroupId"
 
 #: (description, call) pairs that must raise InvalidInputError before any request.
@@ -131,6 +134,25 @@ BAD_CALLS: list[tuple[str, Callable[[mc.MimecastClient], Any]]] = [
     ("holds: reject no ids", lambda c: c.holds.reject([])),
     ("holds: reject unknown reason", lambda c: c.holds.reject(["m1"], reason_type="SPAM")),
     ("users: bad email", lambda c: c.users.aliases("alice")),
+    (
+        "policy: update with a value no type accepts",
+        lambda c: c.policies.update_blocked_sender("p1", sender_value="x\r\nX-Injected: 1"),
+    ),
+    (
+        "policy: update with a receiver value that is not text",
+        lambda c: c.policies.update_blocked_sender("p1", receiver_value=12345),
+    ),
+    ("tracking: start before year 1 in UTC", lambda c: c.tracking.search(start=TOO_EARLY)),
+    ("tracking: end after year 9999 in UTC", lambda c: c.tracking.search(end=TOO_LATE)),
+    ("holds: start out of range", lambda c: c.holds.list(start=TOO_EARLY)),
+    ("archive: start out of range", lambda c: c.archive.messages(start=TOO_EARLY)),
+    (
+        "logs: window from year 1",
+        lambda c: c.logs.ttp_url(start=datetime(1, 1, 1, tzinfo=timezone.utc), end=AWARE),
+    ),
+    ("logs: ordered as string", lambda c: c.logs.ttp_url(start=AWARE, ordered="false")),
+    ("siem: compress as string", lambda c: c.logs.siem(compress="false")),
+    ("request: data JSON cannot carry", lambda c: c.request("/api/x", data=[{"id": object()}])),
 ]
 
 
