@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,14 +133,25 @@ class Engine:
         meta: Mapping[str, Any] | None = None,
         *,
         idempotent: bool = True,
+        check: Callable[[ApiResponse], None] | None = None,
     ) -> ApiResponse:
         """POST to an endpoint that answers with a file (SIEM logs) or, when empty, JSON.
 
         ``envelope`` is decoded (and ``fail[]`` checked) only for JSON answers; for a file it is
-        an empty envelope and the bytes are in ``body``.
+        an empty envelope and the bytes are in ``body``. ``check`` runs inside each attempt, so
+        a file it cannot read (ResponseDecodeError) is fetched again like any undecodable body.
         """
         return await self._call(
-            path, data, meta, idempotent, _BINARY_HEADERS, Any, True, binary=True, keep_body=True
+            path,
+            data,
+            meta,
+            idempotent,
+            _BINARY_HEADERS,
+            Any,
+            True,
+            binary=True,
+            keep_body=True,
+            check=check,
         )
 
     async def _call(
@@ -155,6 +166,7 @@ class Engine:
         *,
         binary: bool,
         keep_body: bool,
+        check: Callable[[ApiResponse], None] | None = None,
     ) -> ApiResponse:
         body = encode_request(data, meta)
 
@@ -177,7 +189,10 @@ class Engine:
                 raw = response.body if keep_body else b""
             finally:
                 response.release()
-            return ApiResponse(envelope, response.status, response.headers, raw, request_id, info)
+            result = ApiResponse(envelope, response.status, response.headers, raw, request_id, info)
+            if check is not None:
+                check(result)
+            return result
 
         return await self.policy.run(
             attempt, idempotent=idempotent, rng=self._rng, describe=f"POST {path}"

@@ -247,20 +247,40 @@ class _Slot:
         self.run_hashes: Counter[str] = _NO_HASHES  # hashes of older records of the run
         self.skip_left = Counter(segment.skip)
 
-    def remaining(self, ascending_delivery: bool) -> Segment:
-        """The part of this slot not yet delivered, as a checkpoint segment."""
+    def remaining(self, ascending_delivery: bool) -> list[Segment]:
+        """The part of this slot not yet delivered, as new checkpoint segments.
+
+        Usually one segment. Two when this slot was resumed with records already delivered at
+        one timestamp (its segment's skip list) and this run has delivered records at another
+        one from the other end (a resume that switched ``ordered``, or a newest-first slice
+        delivered oldest first): each skip list keeps a segment of its own.
+        """
         segment = self.segment
+        old_at = segment.skip_at
         if self.run_at is None:
-            return segment
+            return [Segment(segment.start, segment.end, old_at, Counter(segment.skip))]
+        run_at = self.run_at
         hashes = Counter(record_hash(record) for record in self.run) + self.run_hashes
-        if segment.skip_at == self.run_at:
+        if old_at == run_at:
             hashes += segment.skip
         direction = 1 if ascending_delivery else self.direction
+        low, high = segment.start, segment.end
         if direction > 0:
-            return Segment(self.run_at, segment.end, self.run_at, hashes)
-        if direction < 0:
-            return Segment(segment.start, self.run_at + _TICK, self.run_at, hashes)
-        return Segment(segment.start, segment.end, self.run_at, hashes)
+            low = run_at
+        elif direction < 0:
+            high = run_at + _TICK
+        if old_at is None or old_at == run_at or not low <= old_at < high:
+            return [Segment(low, high, run_at, hashes)]
+        # both skip lists still apply: cut between their timestamps, one in each part
+        first_at, first, second_at, second = (
+            (run_at, hashes, old_at, Counter(segment.skip))
+            if run_at < old_at
+            else (old_at, Counter(segment.skip), run_at, hashes)
+        )
+        return [
+            Segment(low, second_at, first_at, first),
+            Segment(second_at, high, second_at, second),
+        ]
 
 
 class _Signal:
@@ -388,10 +408,10 @@ class LogStream(Generic[T]):
                 delivered = len(records) - operator.length_hint(remaining)
                 saved = slot.run_at, slot.run, slot.run_hashes
                 self._advance_run(slot, records[:delivered])
-                segments.append(slot.remaining(self.ordered))
+                segments += slot.remaining(self.ordered)
                 slot.run_at, slot.run, slot.run_hashes = saved
             else:
-                segments.append(slot.remaining(self.ordered))
+                segments += slot.remaining(self.ordered)
         return Checkpoint(kind=self.spec.name, query=self.query, segments=segments)
 
     async def __aiter__(self) -> AsyncIterator[T]:
@@ -851,6 +871,11 @@ class LogStream(Generic[T]):
             raise ResponseDecodeError(
                 f"a {self.spec.name} record has no {self.spec.timestamp}", path=self.spec.path
             )
+        # one check per page: a page mixing offsets and none fails in _learn_direction
+        if stamps and stamps[0].tzinfo is None:
+            raise ResponseDecodeError(
+                f"{self.spec.path} returned a timestamp without a UTC offset", path=self.spec.path
+            )
         return stamps
 
     def _learn_direction(
@@ -946,6 +971,12 @@ class LogStream(Generic[T]):
             keep = [record for record in records if stamp(record) > last]
             remainder = Segment(segment.start, last + _TICK)
             segment.start = last + _TICK
+        if segment.skip_at is not None and remainder.start <= segment.skip_at < remainder.end:
+            # records already delivered (a resumed checkpoint) lie in the remainder: none of
+            # them were kept here (the kept records are all on this side of the cut), so the
+            # remainder takes the whole skip list and reads those records again
+            remainder.skip_at, remainder.skip = segment.skip_at, segment.skip
+            segment.skip_at, segment.skip = None, Counter()
         wanted = math.ceil(estimate / _PIECE_PAGES)
         position = self._order.index(slot)
         if must_bound and wanted > shared:

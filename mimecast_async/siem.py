@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import zipfile
+import zlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,6 +24,7 @@ from .errors import InvalidInputError, PaginationError, ResponseDecodeError
 from .validation import require_bool
 
 if TYPE_CHECKING:
+    from ._engine import ApiResponse
     from .client import MimecastClient
 
 __all__ = ["SiemEvent", "SiemFile", "SiemStream", "parse_siem_file"]
@@ -123,7 +125,19 @@ def _parse_text(text: str, log_type: str, name: str | None) -> list[SiemEvent]:
 
 
 def parse_siem_file(body: bytes, name: str | None = None) -> list[SiemEvent]:
-    """Every event of one SIEM file (ZIP or plain; JSON or key_value, detected from content)."""
+    """Every event of one SIEM file (ZIP or plain; JSON or key_value, detected from content).
+
+    A file that cannot be read raises ResponseDecodeError, whatever the zipfile, zlib or JSON
+    layer underneath reported (corrupt deflate data, an unknown compression method, an
+    encrypted member, JSON nested too deep).
+    """
+    try:
+        return _parse_siem_file(body, name)
+    except (zlib.error, NotImplementedError, RuntimeError) as error:  # RecursionError too
+        raise ResponseDecodeError(f"SIEM file cannot be read: {type(error).__name__}") from None
+
+
+def _parse_siem_file(body: bytes, name: str | None) -> list[SiemEvent]:
     if body[:4] == b"PK\x03\x04":
         events: list[SiemEvent] = []
         try:
@@ -236,10 +250,16 @@ class SiemStream:
         }
         if token:
             item["token"] = token
-        response = await self._client.engine.call_binary(SIEM_PATH, [item])
-        next_token = response.headers.get("mc-siem-token")
-        content_type = response.headers.get("content-type", "").lower()
-        if "json" in content_type or not next_token:
-            return None
-        name = _file_name(response.headers.get("content-disposition"))
-        return SiemFile(name, token, next_token, parse_siem_file(response.body, name))
+        parsed: list[SiemFile | None] = []
+
+        def read(response: ApiResponse) -> None:  # inside the retry: a bad file is fetched again
+            next_token = response.headers.get("mc-siem-token")
+            content_type = response.headers.get("content-type", "").lower()
+            if "json" in content_type or not next_token:
+                parsed.append(None)
+                return
+            name = _file_name(response.headers.get("content-disposition"))
+            parsed.append(SiemFile(name, token, next_token, parse_siem_file(response.body, name)))
+
+        await self._client.engine.call_binary(SIEM_PATH, [item], check=read)
+        return parsed[-1]

@@ -33,9 +33,7 @@ def build_parser(
     """The emulator's command-line options (reused by ``mimecast-async emulator``)."""
     parser = parser_class(prog=prog, description="Run a local Mimecast API emulator.")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=_port, default=0, help="port (default 0 = any free port)"
-    )
+    parser.add_argument("--port", type=_port, default=0, help="port (default 0 = any free port)")
     parser.add_argument("--records", type=int, default=10_000, help="records per log type")
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="time from a request to its answer (ms)"

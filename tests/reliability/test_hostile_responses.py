@@ -419,3 +419,48 @@ def test_generated_bodies_only_ever_raise_mimecast_errors(
     mapped = error_for_status(status, body, request_id="r", path="/api/x", retry_after=1.0)
     assert isinstance(mapped, mc.APIError) and mapped.status == status
     str(mapped), repr(mapped), mapped.codes
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_log_timestamps_without_an_offset_are_a_decode_error(ordered: bool) -> None:
+    # every record of the page lacks the offset (a mixed page fails on comparison already)
+    naive = [
+        {**_click(START + timedelta(minutes=n), n), "date": f"2024-03-01T00:{n:02d}:00"}
+        for n in range(5)
+    ]
+    async with local_server(_always(_log_page(naive, None))) as url:
+        async with mc.MimecastClient(canary_hmac(), base_url=url, retry=_retry()) as client:
+            stream = client.logs.ttp_url(start=START, end=END, concurrency=2, ordered=ordered)
+            with pytest.raises(mc.ResponseDecodeError, match="UTC offset"):
+                await stream.to_list()
+
+
+def _zip_with(member: bytes, method: int = 8, flags: int = 0) -> bytes:
+    """A one-member ZIP whose member data is ``member`` as stored, under ``method``/``flags``."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("MTA_1.json", member)
+    data = bytearray(buffer.getvalue())
+    for header, method_at, flags_at in ((b"PK\x03\x04", 8, 6), (b"PK\x01\x02", 10, 8)):
+        at = data.index(header)
+        data[at + method_at : at + method_at + 2] = method.to_bytes(2, "little")
+        data[at + flags_at : at + flags_at + 2] = flags.to_bytes(2, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _zip_with(b"\xff\xfe not deflate data at all"),  # zlib.error before the fix
+        _zip_with(b'{"data": []}', method=99),  # NotImplementedError
+        _zip_with(b'{"data": []}', method=0, flags=1),  # encrypted member: RuntimeError
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError in the JSON decoder
+    ],
+    ids=["corrupt deflate", "unknown method", "encrypted", "nested too deep"],
+)
+def test_unreadable_siem_files_are_decode_errors(body: bytes) -> None:
+    with pytest.raises(mc.ResponseDecodeError):
+        parse_siem_file(body, "MTA_file.json")

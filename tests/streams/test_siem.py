@@ -7,12 +7,14 @@ import zipfile
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 import mimecast_async as mc
 from mimecast_async import siem as siem_module
 from mimecast_async.checkpoint import Checkpoint
 from mimecast_async.siem import parse_siem_file
 from mimecast_async.testing import FaultPlan, MimecastEmulator
+from tests.helpers import canary_hmac, local_server
 from tests.streams.conftest import DecodeWatch, fast_retry
 
 
@@ -138,3 +140,28 @@ async def test_a_read_file_is_freed_before_the_next_is_parsed(
                         watch.firsts.append(event)
     assert len(watch.firsts) == 4
     assert len(watch.held_at_decode) == 3 and not any(watch.held_at_decode)
+
+
+async def test_a_file_that_cannot_be_read_once_is_fetched_again() -> None:
+    # README "Retries": undecodable bodies are retried for reads, SIEM files included
+    good = io.BytesIO()
+    with zipfile.ZipFile(good, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("MTA_1.json", '{"type": "MTA", "data": [{"aCode": "a1"}]}')
+    answers = [good.getvalue()[:30], good.getvalue()]  # truncated once, then whole
+    requests: list[str | None] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        token = (await request.json())["data"][0].get("token")
+        requests.append(token)
+        if token == "t1":  # the file after the first: nothing more
+            return web.json_response({"meta": {"status": 200}, "data": [], "fail": []})
+        headers = {"mc-siem-token": "t1", "Content-Disposition": "attachment; filename=MTA_1.zip"}
+        return web.Response(
+            body=answers.pop(0), headers=headers, content_type="application/octet-stream"
+        )
+
+    async with local_server(handler) as url:
+        async with mc.MimecastClient(canary_hmac(), base_url=url, retry=fast_retry()) as client:
+            events = [event async for event in client.logs.siem()]
+    assert [event.fields for event in events] == [{"aCode": "a1"}]
+    assert requests == [None, None, "t1"]
