@@ -179,14 +179,16 @@ _RESULT_FIELDS = ArchiveSearchResult.__struct_fields__
 
 
 def _search_results(data: Sequence[Any]) -> list[Any]:
+    """The hits of one page. A hit carries the query's ``<return-fields>``, which need not
+    include ``id``: any field makes it a hit; only an empty wrapper object is skipped."""
     records: list[Any] = []
     for entry in data:
         if entry.items is not None:
             records.extend(entry.items)
-        elif entry.id:
-            records.append(
-                ArchiveSearchResult(**{name: getattr(entry, name) for name in _RESULT_FIELDS})
-            )
+            continue
+        fields = {name: getattr(entry, name) for name in _RESULT_FIELDS}
+        if any(value not in (None, "") for value in fields.values()):
+            records.append(ArchiveSearchResult(**fields))
     return records
 
 

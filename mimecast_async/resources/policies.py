@@ -74,15 +74,51 @@ def party(
 
 
 def _current(policy: Policy | None, direction: str) -> tuple[str | None, str | None]:
-    """The (type, value) of a fetched policy's ``from`` or ``to`` side, nested or flat form."""
+    """The (type, value) of a fetched policy's ``from`` or ``to`` side.
+
+    Mimecast answers with the nested object, the flat ``fromType``/``fromValue`` fields or both,
+    and leaves unused fields as empty strings (MIMECAST_API.md §5.1, seed 000): each half is
+    taken from whichever form has it, and an empty string counts as absent.
+    """
     if policy is None:
         return None, None
     nested: PolicyAddress | None = policy.from_ if direction == "from" else policy.to
-    if nested is not None and nested.type:
-        return nested.type, nested.value
-    if direction == "from":
-        return policy.from_type, policy.from_value
-    return policy.to_type, policy.to_value
+    flat_type, flat_value = (
+        (policy.from_type, policy.from_value)
+        if direction == "from"
+        else (policy.to_type, policy.to_value)
+    )
+    kind = (nested.type if nested is not None else None) or flat_type or None
+    value = (nested.value if nested is not None else None) or flat_value or None
+    return kind, value
+
+
+def _carried(policy: Policy | None, direction: str, kind: str, value: str | None) -> dict[str, Any]:
+    """An unchanged side, sent back as Mimecast stored it.
+
+    The SDK creates five types but Mimecast has more (``free_mail_domains``,
+    ``header_display_name``, ``address_attribute_value``): an update that does not touch a side
+    keeps it, with whatever fields it carries, instead of checking it as new input.
+    """
+    nested: PolicyAddress | None = None
+    if policy is not None:
+        nested = policy.from_ if direction == "from" else policy.to
+    side: dict[str, Any] = {"type": kind}
+    if nested is not None:
+        for name, wire in (
+            ("email_address", "emailAddress"),
+            ("email_domain", "emailDomain"),
+            ("group_id", "groupId"),
+            ("header_display_name", "headerDisplayName"),
+            ("attribute", "attribute"),
+        ):
+            field_value = getattr(nested, name)
+            if field_value:
+                side[wire] = field_value
+    field = _VALUE_FIELDS.get(kind)
+    if field is not None and field not in side and value:
+        side[field] = value  # only in the flat fromValue / toValue
+    return side
 
 
 def _kept_fields(policy: Policy | None) -> dict[str, Any]:
@@ -249,6 +285,9 @@ class PoliciesResource(Resource):
                 policy[direction] = changes[direction]
                 continue
             old_type, old_value = _current(old, direction)
+            if value is None and old_type is not None:
+                policy[direction] = _carried(old, direction, old_type, old_value)
+                continue
             policy[direction] = party(
                 direction,
                 type_arg,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 import mimecast_async as mc
 from mimecast_async.testing import MimecastEmulator
+from tests.helpers import canary_hmac, local_server
 
 CREATE = "/api/policy/blockedsenders/create-policy"
 DELETE = "/api/policy/blockedsenders/delete-policy"
@@ -127,3 +129,81 @@ async def test_delete(client: mc.MimecastClient, emu: MimecastEmulator) -> None:
     with pytest.raises(mc.FailedRequestError) as caught:
         await client.policies.get_blocked_sender(created.id)
     assert caught.value.codes == ["err_policy_not_found"]
+
+
+def _policy_server(stored: dict[str, Any], sent: list[dict[str, Any]]) -> Any:
+    """A server answering get-policy with ``stored`` and recording create-policy items."""
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await request.json()
+        if request.path == CREATE:
+            sent.append(body["data"][0])
+            return web.json_response({"meta": {"status": 200}, "data": [body["data"][0]]})
+        answer = {"id": "pol1", "option": "block_sender", "policy": stored}
+        return web.json_response({"meta": {"status": 200}, "data": [answer], "fail": []})
+
+    return handler
+
+
+_EMPTY = {"emailDomain": "", "type": "", "groupId": "", "emailAddress": ""}
+
+
+@pytest.mark.parametrize(
+    ("stored", "sent_from", "sent_to"),
+    [
+        (  # the flat form only holds the sender's value (§5.1; seed 000's "from": {"type": ""})
+            {
+                "from": {"type": "individual_email_address"},
+                "fromType": "individual_email_address",
+                "fromValue": "x@evil.example",
+                "to": {"type": ""},
+                "toType": "everyone",
+            },
+            {"type": "individual_email_address", "emailAddress": "x@evil.example"},
+            {"type": "everyone"},
+        ),
+        (  # unused fields come back as empty strings (seed 000)
+            {
+                "from": {**_EMPTY, "type": "email_domain", "emailDomain": "evil.example"},
+                "to": {**_EMPTY, "type": "everyone"},
+            },
+            {"type": "email_domain", "emailDomain": "evil.example"},
+            {"type": "everyone"},
+        ),
+        (  # types the SDK does not create are kept as Mimecast stored them
+            {
+                "from": {"type": "header_display_name", "headerDisplayName": "CEO Name"},
+                "to": {"type": "everyone"},
+            },
+            {"type": "header_display_name", "headerDisplayName": "CEO Name"},
+            {"type": "everyone"},
+        ),
+        (
+            {
+                "from": {
+                    "type": "address_attribute_value",
+                    "attribute": {"id": "a1", "name": "dept", "value": "x"},
+                },
+                "to": {"type": "free_mail_domains"},
+            },
+            {
+                "type": "address_attribute_value",
+                "attribute": {"id": "a1", "name": "dept", "value": "x"},
+            },
+            {"type": "free_mail_domains"},
+        ),
+    ],
+    ids=["flat value", "empty strings", "header display name", "attribute value"],
+)
+async def test_update_keeps_a_side_it_does_not_change_in_any_documented_form(
+    stored: dict[str, Any], sent_from: dict[str, Any], sent_to: dict[str, Any]
+) -> None:
+    sent: list[dict[str, Any]] = []
+    stored = {"description": "old", "fromPart": "envelope_from", **stored}
+    async with local_server(_policy_server(stored, sent)) as url:
+        async with mc.MimecastClient(canary_hmac(), base_url=url) as client:
+            await client.policies.update_blocked_sender("pol1", description="new")
+    assert len(sent) == 1
+    policy = sent[0]["policy"]
+    assert policy["description"] == "new"
+    assert policy["from"] == sent_from and policy["to"] == sent_to

@@ -143,6 +143,15 @@ def test_search_handles_both_response_readings() -> None:
     assert _search_results(empty) == []
 
 
+def test_search_keeps_hits_whose_return_fields_leave_out_id() -> None:
+    # a hit carries the query's <return-fields> (§5.6), which need not include id
+    hits = [{"subject": f"s{n}", "displayfrom": "a"} for n in range(3)]
+    data = decode_envelope(b'{"meta":{},"data":' + _json([*hits, {}]) + b"}", _SearchEntry).data
+    results = _search_results(data)
+    assert [result.subject for result in results] == ["s0", "s1", "s2"]  # {} is no hit
+    assert all(result.id == "" for result in results)
+
+
 def _json(value: Any) -> bytes:
     import msgspec
 
