@@ -27,7 +27,7 @@ from .envelope import (
     error_for_status,
     raise_for_failures,
 )
-from .errors import AuthenticationError, ResponseDecodeError
+from .errors import AuthenticationError, MimecastError, ResponseDecodeError
 from .retry import RateGate, RateLimitInfo, RetryPolicy
 from .transport import RawResponse, Transport
 
@@ -194,9 +194,12 @@ class Engine:
                 check(result)
             return result
 
-        return await self.policy.run(
-            attempt, idempotent=idempotent, rng=self._rng, describe=f"POST {path}"
-        )
+        try:
+            return await self.policy.run(
+                attempt, idempotent=idempotent, rng=self._rng, describe=f"POST {path}"
+            )
+        except _TokenFailure as failure:
+            raise failure.error from None
 
     def _raise_for_status(
         self,
@@ -290,28 +293,26 @@ class Engine:
         }
 
         async def attempt(number: int) -> tuple[str, float]:
-            await self.gate.acquire()
-            released = False
-            try:
-                self.requests_sent += 1
-                response = await self.transport.send(
-                    "POST", url, headers, auth.token_request_body()
-                )
-                info = RateLimitInfo.from_headers(response.headers)
-                released = True
-                self.gate.release(info, status=response.status)
-            finally:
-                if not released:
-                    self.gate.release(None, status=None)
+            # Not through the API's rate gate: the token endpoint is not an API call, and its
+            # answer carries no API quota (spent as the gate's first probe, it left the API
+            # calls unpaced). A 429 here is retried after its own reset, by this policy.
+            self.requests_sent += 1
+            response = await self.transport.send("POST", url, headers, auth.token_request_body())
+            info = RateLimitInfo.from_headers(response.headers)
             logger.debug("POST %s -> %d (attempt %d)", auth.token_path, response.status, number)
             try:
                 return self._read_token(response, info, auth.token_path)
             finally:
                 response.release()
 
-        return await self.policy.run(
-            attempt, idempotent=True, rng=self._rng, describe="OAuth2 token request"
-        )
+        try:
+            return await self.policy.run(
+                attempt, idempotent=True, rng=self._rng, describe="OAuth2 token request"
+            )
+        except MimecastError as error:
+            # already retried as the policy allows: the call waiting for this token must not
+            # retry it again (max_attempts squared token requests); see _TokenFailure
+            raise _TokenFailure(error) from None
 
     def _read_token(
         self, response: RawResponse, info: RateLimitInfo | None, path: str
@@ -338,6 +339,18 @@ class Engine:
     async def aclose(self) -> None:
         if self.tokens is not None:
             await self.tokens.aclose()
+
+
+class _TokenFailure(Exception):
+    """A token request that failed after its own retries, carried through the call's retry loop.
+
+    Not a MimecastError, so the call does not retry it (``should_retry`` knows only those); the
+    call raises ``error`` itself.
+    """
+
+    def __init__(self, error: MimecastError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _oauth_error_code(body: bytes | memoryview) -> str:

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 
 from ._settings import require_setting
 from .dates import format_header_date
-from .errors import ConfigurationError, ResponseDecodeError
+from .errors import ClientClosedError, ConfigurationError, ResponseDecodeError
 
 __all__ = ["HmacAuth", "OAuth2Auth", "Token", "TokenCache"]
 
@@ -161,6 +161,13 @@ class Token:
         return f"Token(value=***, expires_at={self.expires_at:.1f})"
 
 
+def _cancelling() -> bool:
+    """Whether the current task itself is being cancelled (Python 3.11+ can tell)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling and cancelling())
+
+
 def _consume_exception(future: asyncio.Future[Token]) -> None:
     if not future.cancelled():
         future.exception()
@@ -185,6 +192,7 @@ class TokenCache:
         self._clock = clock
         self._token: Token | None = None
         self._refresh: asyncio.Future[Token] | None = None
+        self._closed = False
         self.refreshes = 0
 
     def _usable(self, token: Token | None) -> bool:
@@ -200,7 +208,14 @@ class TokenCache:
             self._refresh = asyncio.ensure_future(self._do_refresh())
             self._refresh.add_done_callback(_consume_exception)
         refresh = self._refresh
-        return (await asyncio.shield(refresh)).value
+        try:
+            return (await asyncio.shield(refresh)).value
+        except asyncio.CancelledError:
+            if self._closed and refresh.cancelled() and not _cancelling():
+                # the client closed while this caller waited for the token: say so, do not
+                # pass the refresh's cancellation on as if this caller had been cancelled
+                raise ClientClosedError("this MimecastClient is closed; create a new one") from None
+            raise
 
     async def _do_refresh(self) -> Token:
         try:
@@ -229,7 +244,8 @@ class TokenCache:
         return False
 
     async def aclose(self) -> None:
-        """Cancel a refresh still in flight."""
+        """Cancel a refresh still in flight; its waiters get ClientClosedError."""
+        self._closed = True
         refresh = self._refresh
         if refresh is not None and not refresh.done():
             refresh.cancel()

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from .errors import RequestTimeout, ResponseDecodeError, TransportError
+from .errors import ClientClosedError, RequestTimeout, ResponseDecodeError, TransportError
 
 __all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "RawResponse", "Transport"]
 
@@ -156,9 +156,12 @@ class Transport:
         self._max_bytes = max_response_bytes
         self._user_agent = user_agent
         self._buffers = _BufferPool(keep=max_connections)
+        self._closed = False
         settle_malloc()
 
     def _open_session(self) -> aiohttp.ClientSession:
+        if self._closed:  # a call that waited for a slot while the client closed
+            raise ClientClosedError("this MimecastClient is closed; create a new one")
         if self._session is None:
             connector = (
                 aiohttp.TCPConnector(limit=self._max_connections)
@@ -262,7 +265,12 @@ class Transport:
         return size
 
     async def close(self) -> None:
-        """Close the session if we created it; a caller's session is left open."""
+        """Close the session if we created it; a caller's session is left open.
+
+        No request is sent afterwards: one still waiting for a slot raises ClientClosedError
+        instead of opening a new session.
+        """
+        self._closed = True
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
