@@ -295,7 +295,7 @@ class Engine:
         async def attempt(number: int) -> tuple[str, float]:
             # Not through the API's rate gate: the token endpoint is not an API call, and its
             # answer carries no API quota (spent as the gate's first probe, it left the API
-            # calls unpaced). A 429 here is retried after its own reset, by this policy.
+            # calls unpaced). A 429 here is retried after its own reset (gated=False below).
             self.requests_sent += 1
             response = await self.transport.send("POST", url, headers, auth.token_request_body())
             info = RateLimitInfo.from_headers(response.headers)
@@ -307,7 +307,11 @@ class Engine:
 
         try:
             return await self.policy.run(
-                attempt, idempotent=True, rng=self._rng, describe="OAuth2 token request"
+                attempt,
+                idempotent=True,
+                rng=self._rng,
+                describe="OAuth2 token request",
+                gated=False,
             )
         except MimecastError as error:
             # already retried as the policy allows: the call waiting for this token must not

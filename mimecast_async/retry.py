@@ -144,11 +144,14 @@ class RetryPolicy:
         idempotent: bool,
         rng: random.Random,
         describe: str = "request",
+        gated: bool = True,
     ) -> R:
         """Call ``attempt(n)`` until it succeeds or the policy stops; re-raise the last error.
 
         The first attempt runs directly: nearly every call succeeds at once, and setting up
         tenacity for it cost about 7% of the CPU of a log pull. Tenacity drives the retries.
+        ``gated``: the attempts pass the client's RateGate, which holds them after a 429 until
+        the quota resets; otherwise (the OAuth2 token request) the retry waits the reset itself.
         """
         try:
             return await attempt(1)
@@ -167,7 +170,8 @@ class RetryPolicy:
 
         def pause(error: BaseException | None) -> float:
             if isinstance(error, RateLimitError):
-                return 0.0  # the RateGate holds the next attempt until the quota resets
+                # the RateGate holds a gated attempt until the quota resets
+                return 0.0 if gated else error.retry_after
             return self.backoff(counts["transient"], rng)
 
         def announce(error: BaseException | None, failed: int, delay: float) -> None:
