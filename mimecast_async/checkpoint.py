@@ -159,6 +159,10 @@ class Checkpoint:
             raw = json.loads(text)
         except (TypeError, ValueError) as error:
             raise InvalidInputError("checkpoint", "<text>", f"not JSON: {error}") from None
+        except RecursionError:  # json.loads of a document nested thousands of levels deep
+            raise InvalidInputError(
+                "checkpoint", "<text>", "not a checkpoint: nested too deep"
+            ) from None
         return cls.from_dict(raw)
 
     def __eq__(self, other: object) -> bool:

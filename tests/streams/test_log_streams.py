@@ -188,6 +188,8 @@ async def test_checkpoint_for_another_query_is_refused() -> None:
                 Checkpoint.from_json('{"version": 99}')
             with pytest.raises(mc.InvalidInputError):
                 Checkpoint.from_json("not json")
+            with pytest.raises(mc.InvalidInputError):  # not a raw RecursionError
+                Checkpoint.from_json("[" * 100_000 + "]" * 100_000)
             assert emu.stats.total_requests == 0
 
 
