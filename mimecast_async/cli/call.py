@@ -218,7 +218,7 @@ def _add_operation_parser(
             options["help"] = (
                 "repeatable; each value is SENDER,TO"
                 if parameter.kind == "pairs"
-                else "repeatable or comma-separated"
+                else "repeatable or comma-separated (a URL is never split: repeat it)"
             )
             if parameter.kind == "pairs":
                 options["type"] = _pair

@@ -37,7 +37,7 @@ from typing import Any, NoReturn
 from urllib.parse import parse_qs, quote, urlsplit
 
 from ..dates import parse_datetime
-from .admin_data import build_seed_data, format_time, is_internal, make_id
+from .admin_data import ANCHOR, build_seed_data, format_time, is_internal, make_id
 from .operations import Operation, OperationResult, failure, validation_failure
 from .paging import TokenError, page_window
 
@@ -187,10 +187,13 @@ class _Fields:
     (``policy.description``).
     """
 
-    def __init__(self, key: Any, source: Mapping[str, Any], prefix: str = "") -> None:
+    def __init__(
+        self, key: Any, source: Mapping[str, Any], prefix: str = "", path: str = ""
+    ) -> None:
         self.key = key
         self.source = source
         self.prefix = prefix
+        self.path = path  # the endpoint the item was sent to (page tokens are bound to it)
 
     def name(self, field_name: str) -> str:
         return self.prefix + field_name
@@ -321,6 +324,9 @@ class AdminState:
         self.seed = seed
         self.secret = secret
         self._clock = clock or (lambda: datetime.now(timezone.utc))
+        # archive search's relative dates (last_month, ...) count back from the given clock, or
+        # else from the seeded data's own present (ANCHOR): a seed answers the same any day
+        self._relative_now = clock or (lambda: ANCHOR)
         self._serial = 0
         seeded = build_seed_data(seed)
         self.root_group_id = make_id(seed, "root-folder", 0)
@@ -472,7 +478,7 @@ class AdminState:
                     results.fail.append(validation_failure(item, "data", "invalid_value"))
                     continue
                 try:
-                    answer = handler(_Fields(item, item), meta)
+                    answer = handler(_Fields(item, item, path=path), meta)
                 except _Rejected as rejected:
                     results.fail.append(rejected.entry)
                     continue
@@ -501,6 +507,7 @@ class AdminState:
                 meta,
                 fields.key,
                 secret=self.secret,
+                path=fields.path,
                 default_page_size=default_size,
                 first_row=first_row,
             )
@@ -1033,7 +1040,7 @@ class AdminState:
         self, fields: _Fields, element: ElementTree.Element
     ) -> Callable[[dict[str, Any]], bool]:
         select = (element.get("select") or "").lower()
-        now = self.now()
+        now = self._relative_now()
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         relative: dict[str, tuple[datetime, datetime | None]] = {
             "today": (today, None),

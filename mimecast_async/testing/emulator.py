@@ -111,6 +111,7 @@ class MimecastEmulator:
         self.rate_limit = rate_limit
         self.faults = faults
         self.clock: Clock = clock or (lambda: datetime.now(timezone.utc))
+        self._given_clock = clock  # admin state counts relative dates from it when given
         self.max_clock_skew = max_clock_skew
         self.token_lifetime = token_lifetime
         self.inclusive_end = inclusive_end
@@ -151,7 +152,7 @@ class MimecastEmulator:
         if importlib.util.find_spec(f"{__package__}.admin") is None:
             return None
         module = importlib.import_module(f"{__package__}.admin")
-        return module.AdminState(self.seed, secret=self._secret)
+        return module.AdminState(self.seed, secret=self._secret, clock=self._given_clock)
 
     def now(self) -> float:
         """The emulator's wall clock as epoch seconds."""
@@ -165,7 +166,7 @@ class MimecastEmulator:
             self.sources, secret=self._secret, now=self.now, inclusive_end=self.inclusive_end
         )
         operations.update(logs.operations())
-        return {path: self._token_queries.wrap(op) for path, op in operations.items()}
+        return {path: self._token_queries.wrap(op, path) for path, op in operations.items()}
 
     # -- lifecycle -------------------------------------------------------------------------
 

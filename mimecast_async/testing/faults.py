@@ -14,7 +14,7 @@ operation before failing):
 * ``truncate`` processed, half the body sent with the full Content-Length, then closed;
 * ``slow_body`` processed, body written in chunks over ``slow_body_seconds``;
 * ``binding_expired`` HTTP 418 (not recoverable by retrying; excluded from random plans by
-  default);
+  default; API 1.0 only: bearer requests get no fault, as with ``token_expiry`` for HMAC);
 * ``retryable_fail`` HTTP 200 with a ``fail[]`` entry marked ``retryable: true``, not processed;
 * ``token_expiry`` the bearer token used is expired now -> 401 (HMAC requests: no fault). A
   random plan spares a token's first ``token_min_uses`` requests: a real token lives 30 minutes,
@@ -100,6 +100,7 @@ class FaultPlan:
         self.token_min_uses = token_min_uses
         self.scripted = {key: _check_kind(kind) for key, kind in (scripted or {}).items()}
         self._burst_left = 0
+        self._burst_path: str | None = None  # the path a scripted burst goes on with
 
     @classmethod
     def script(
@@ -125,6 +126,7 @@ class FaultPlan:
     def reset(self) -> None:
         """Forget burst state (a new emulator run)."""
         self._burst_left = 0
+        self._burst_path = None
 
     def _applies(self, path: str) -> bool:
         if self.paths is None:
@@ -138,21 +140,32 @@ class FaultPlan:
         return random.Random(int.from_bytes(digest[:8], "big"))
 
     def decide(self, number: int, path: str, path_number: int) -> Fault | None:
-        """The fault for request ``number`` (the ``path_number``-th to ``path``), or None."""
-        if self._burst_left > 0:
-            self._burst_left -= 1
-            return Fault("rate_limit_burst")
+        """The fault for request ``number`` (the ``path_number``-th to ``path``), or None.
+
+        A scripted fault always hits the request it names. A burst of 429s goes on only where
+        it started: on the path a scripted burst named, or on the paths random faults may hit
+        (``paths=`` keeps the others clean, bursts included).
+        """
         rng = self._rng(number)
         kind = self.scripted.get(number) or self.scripted.get((path, path_number))
         scripted = kind is not None
+        if kind is None and self._burst_left > 0 and self._in_burst(path):
+            self._burst_left -= 1
+            return Fault("rate_limit_burst")
         if kind is None and self.rate > 0 and self._applies(path) and rng.random() < self.rate:
             kind = rng.choice(self.kinds)
         if kind is None:
             return None
         if kind == "rate_limit_burst":
             self._burst_left = self.burst_length - 1
+            self._burst_path = path if scripted else None
         status = rng.choice((500, 502, 503)) if kind == "server_error" else 0
         return Fault(kind, status, scripted)
+
+    def _in_burst(self, path: str) -> bool:
+        if self._burst_path is not None:
+            return path == self._burst_path
+        return self._applies(path)
 
     def __repr__(self) -> str:
         if self.scripted:

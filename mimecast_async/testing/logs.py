@@ -149,7 +149,9 @@ class LogOperations:
         except FilterError as error:
             return OperationResult(fail=[validation_failure(item, error.field, error.problem)])
         try:
-            window = page_window(selection.total, meta, item, secret=self.secret)
+            window = page_window(
+                selection.total, meta, item, secret=self.secret, path=endpoint.path
+            )
         except TokenError as error:
             return OperationResult(
                 fail=[

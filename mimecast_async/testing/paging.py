@@ -1,10 +1,11 @@
 """Opaque, query-bound page tokens for the emulator.
 
-A token encodes the offset of the next page and a fingerprint of the query (the request's
-``data`` item without pagination), so a token replayed with a different query is refused, as a
-cursor over a different result set would be meaningless. A follow-up page that sends no query at
-all (Elastic's API 1.0 pager drops ``data`` after the first page, MIMECAST_API.md §3.4) gets the
-query its token was issued for: :class:`TokenQueries` remembers it.
+A token encodes the offset of the next page and a fingerprint of the query (the endpoint's path
+and the request's ``data`` item without pagination), so a token replayed with a different query
+or at another endpoint is refused, as a cursor over a different result set would be
+meaningless. A follow-up page that sends no query at all (Elastic's API 1.0 pager drops ``data``
+after the first page, MIMECAST_API.md §3.4) gets the query its token was issued for:
+:class:`TokenQueries` remembers it.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ class TokenError(ValueError):
     """The page token is malformed or belongs to another query."""
 
 
-def query_fingerprint(item: Any) -> str:
-    """A short stable hash of a request item (JSON with sorted keys)."""
-    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), default=str)
+def query_fingerprint(item: Any, path: str = "") -> str:
+    """A short stable hash of a request item sent to ``path`` (JSON with sorted keys)."""
+    canonical = json.dumps([path, item], sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -87,7 +88,7 @@ class TokenQueries:
         self._limit = limit
         self._items: OrderedDict[str, Any] = OrderedDict()
 
-    def wrap(self, operation: Operation) -> Operation:
+    def wrap(self, operation: Operation, path: str) -> Operation:
         def answer(items: list[Any], meta: dict[str, Any]) -> OperationResult:
             token = page_token(meta)
             if token is not None and all(item == {} for item in items) and len(items) <= 1:
@@ -97,13 +98,13 @@ class TokenQueries:
             result = operation(items, meta)
             pagination = result.pagination or {}
             if len(items) <= 1 and ("next" in pagination or "previous" in pagination):
-                self._remember(items[0] if items else {})
+                self._remember(items[0] if items else {}, path)
             return result
 
         return answer
 
-    def _remember(self, item: Any) -> None:
-        fingerprint = query_fingerprint(item)
+    def _remember(self, item: Any, path: str) -> None:
+        fingerprint = query_fingerprint(item, path)
         if fingerprint in self._items:  # every page of a pull: already known
             self._items.move_to_end(fingerprint)
             return
@@ -144,6 +145,7 @@ def page_window(
     item: Any,
     *,
     secret: str,
+    path: str,
     default_page_size: int = DEFAULT_PAGE_SIZE,
     first_row: int = 0,
 ) -> PageWindow:
@@ -163,7 +165,7 @@ def page_window(
     if size < 1:
         raise ValueError("pageSize must be at least 1")
     size = min(size, MAX_PAGE_SIZE)
-    fingerprint = query_fingerprint(item)
+    fingerprint = query_fingerprint(item, path)
     token = pagination.get("pageToken")
     start = decode_token(str(token), fingerprint, secret) if token else max(0, first_row)
     start = min(start, total)

@@ -176,3 +176,29 @@ def test_archive_query_xml() -> None:
         end=datetime(2024, 2, 1, tzinfo=timezone.utc),
     ).to_xml()
     assert 'from="2024-01-01T00:00:00Z" to="2024-02-01T00:00:00Z"' in between
+
+
+async def test_archive_presets_count_back_from_the_emulator_s_clock() -> None:
+    # MIMECAST_API.md §5.6 date presets; the emulator's answers depend on its seed and clock,
+    # never on the day the tests run (README: fixed per seed, not "now")
+    query = mc.ArchiveQuery(period="last_month")
+    async with MimecastEmulator(seed=1) as emu:
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            everything = await client.archive.search(mc.ArchiveQuery()).to_list()
+            default = await client.archive.search(query).to_list()
+    assert everything and len(default) == len(everything)  # the seeded month, any day
+    for day, expected in ((datetime(2024, 3, 1), len(everything)), (datetime(2025, 1, 1), 0)):
+        moment = day.replace(tzinfo=timezone.utc)
+        async with MimecastEmulator(seed=1, clock=lambda moment=moment: moment) as emu:
+            # the emulator's clock also checks x-mc-date: sign with the same clock
+            keys = emu.hmac_auth
+            auth = mc.HmacAuth(
+                app_id=keys.app_id,
+                app_key=keys.app_key,
+                access_key=keys.access_key,
+                secret_key=keys.secret_key,
+                clock=lambda moment=moment: moment,
+            )
+            async with mc.MimecastClient(auth, base_url=emu.base_url) as client:
+                found = await client.archive.search(query).to_list()
+        assert len(found) == expected, day

@@ -254,6 +254,61 @@ async def test_scripted_faults_hit_exact_requests(http: aiohttp.ClientSession) -
         assert emu.stats.rate_limited == 2
 
 
+async def test_a_burst_stays_on_the_paths_faults_may_hit(http: aiohttp.ClientSession) -> None:
+    # README: ``paths=`` narrows faults, e.g. to keep mutations clean; a burst of 429s too
+    plan = FaultPlan(seed=1, rate=1.0, kinds=("rate_limit_burst",), paths=(URL_LOGS,))
+    async with MimecastEmulator(seed=1, records=500, faults=plan) as emu:
+        status, _ = await _raw(http, emu)
+        assert status == 429
+        status, _, envelope = await post(
+            http, emu, "/api/directory/create-group", {"data": [{"description": "clean"}]}
+        )
+        assert status == 200 and not envelope["fail"]
+        assert emu.stats.faults["rate_limit_burst"] == 1
+
+
+async def test_a_scripted_fault_is_not_swallowed_by_a_burst(http: aiohttp.ClientSession) -> None:
+    group = "/api/directory/create-group"
+    plan = FaultPlan.script({(URL_LOGS, 1): "rate_limit_burst", (group, 1): "server_error"})
+    async with MimecastEmulator(seed=1, records=500, faults=plan) as emu:
+        status, _ = await _raw(http, emu)
+        assert status == 429
+        status, _, _ = await post(http, emu, group, {"data": [{"description": "g"}]})
+        assert status in (500, 502, 503)
+        status, _ = await _raw(http, emu)  # the burst goes on where it started
+        assert status == 429
+
+
+async def test_expired_binding_faults_spare_api_2_requests() -> None:
+    # 418 is API 1.0's (MIMECAST_API.md §1.7): a bearer request gets no such fault
+    plan = FaultPlan(seed=1, rate=1.0, kinds=("binding_expired",))
+    async with MimecastEmulator(seed=1, records=100, faults=plan) as emu:
+        start, end = emu.time_range
+        async with mc.MimecastClient(emu.oauth2_auth, base_url=emu.base_url) as client:
+            assert len(await client.logs.ttp_url(start=start, end=end).to_list()) == 100
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            with pytest.raises(mc.BindingExpiredError):
+                await client.logs.ttp_url(start=start, end=end).to_list()
+
+
+async def test_a_page_token_is_refused_at_another_endpoint(
+    emu: MimecastEmulator, http: aiohttp.ClientSession
+) -> None:
+    start, end = emu.time_range
+    item = {"from": body_date(start), "to": body_date(end)}
+    body = {"meta": {"pagination": {"pageSize": 10}}, "data": [item]}
+    _, _, first = await post(http, emu, URL_LOGS, body)
+    token = first["meta"]["pagination"]["next"]
+    follow = {"meta": {"pagination": {"pageSize": 10, "pageToken": token}}, "data": [item]}
+    _, _, same = await post(http, emu, URL_LOGS, follow)
+    assert not same["fail"]
+    for data in ([item], []):  # with the query, and without it (a token-only follow-up)
+        _, _, other = await post(
+            http, emu, "/api/ttp/attachment/get-logs", {**follow, "data": data}
+        )
+        assert codes(other) == [("err_validation_invalid_page_token", "pageToken")]
+
+
 @pytest.mark.parametrize("kind", ["drop_before", "drop_after", "truncate"])
 async def test_connection_faults_disconnect(http: aiohttp.ClientSession, kind: str) -> None:
     async with MimecastEmulator(seed=1, records=500, faults=FaultPlan.script({1: kind})) as emu:
