@@ -67,7 +67,7 @@ STREAMS: dict[str, StreamKind] = {
         StreamKind(
             "ttp-impersonation",
             "ttp_impersonation",
-            ("tagged_malicious", "search_field", "query", "identifiers", "actions"),
+            ("route", "tagged_malicious", "search_field", "query", "identifiers", "actions"),
             "Impersonation Protect logs",
         ),
         StreamKind(

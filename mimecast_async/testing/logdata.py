@@ -338,7 +338,7 @@ _SEARCH_FIELDS = ("senderAddress", "recipientAddress", "subject", "policy", "def
 
 def _impersonation_profiles(rng: random.Random) -> list[dict[str, Any]]:
     profiles = []
-    for _ in range(PROFILE_COUNT):
+    for number in range(PROFILE_COUNT):
         identifiers = sorted(rng.sample(_IDENTIFIERS, rng.randint(1, 3)))
         malicious = rng.random() < 0.3
         profiles.append(
@@ -353,6 +353,10 @@ def _impersonation_profiles(rng: random.Random) -> list[dict[str, Any]]:
                 "taggedMalicious": malicious,
                 "taggedExternal": rng.random() < 0.8,
                 "similar": rng.choice(_DOMAINS),
+                # the message's route: filterable (§5.5: every TTP log takes ``route``), not a
+                # field of the record; taken from the profile number so the seeded draws above
+                # (and so every other field) stay what they were
+                "route": _ROUTES[_mix(number) % len(_ROUTES)],
             }
         )
     return profiles
@@ -385,6 +389,7 @@ def _impersonation_record(i: int, when: str, p: dict[str, Any], h: int) -> dict[
 
 
 def _impersonation_filters(item: dict[str, Any]) -> tuple[Any, Matcher]:
+    route = _choice_filter("route", item.get("route"), ("inbound", "outbound", "internal", "all"))
     malicious = _bool_filter("taggedMalicious", item.get("taggedMalicious"))
     field = item.get("searchField")
     query = _text_filter("query", item.get("query"))
@@ -405,6 +410,8 @@ def _impersonation_filters(item: dict[str, Any]) -> tuple[Any, Matcher]:
     )
 
     def matcher(p: dict[str, Any]) -> bool:
+        if route not in ("all", p["route"]):
+            return False
         if malicious is not None and p["taggedMalicious"] != malicious:
             return False
         if identifiers and not identifiers.intersection(p["identifiers"]):
@@ -413,7 +420,7 @@ def _impersonation_filters(item: dict[str, Any]) -> tuple[Any, Matcher]:
             return False
         return query is None or any(query in str(p[name]).lower() for name in fields)
 
-    key = (malicious, field, query, tuple(sorted(identifiers)), tuple(sorted(actions)))
+    key = (route, malicious, field, query, tuple(sorted(identifiers)), tuple(sorted(actions)))
     return key, matcher
 
 

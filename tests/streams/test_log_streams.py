@@ -80,9 +80,16 @@ async def test_filters_reach_the_server() -> None:
             impersonation = await client.logs.ttp_impersonation(
                 start=start, end=end, tagged_malicious=True, page_size=50
             ).to_list()
+            # §5.5: every TTP log endpoint takes route, impersonation included
+            internal = await client.logs.ttp_impersonation(
+                start=start, end=end, route="internal", page_size=50
+            ).to_list()
         assert_exactly(
             urls, emu.expected("ttp_url", start, end, route="inbound", scanResult="malicious")
         )
+        every = emu.expected("ttp_impersonation", start, end)
+        assert 0 < len(internal) < len(every)
+        assert_exactly(internal, emu.expected("ttp_impersonation", start, end, route="internal"))
         assert_exactly(attachments, emu.expected("ttp_attachment", start, end, result="malicious"))
         assert_exactly(
             impersonation, emu.expected("ttp_impersonation", start, end, taggedMalicious=True)
