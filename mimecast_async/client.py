@@ -64,9 +64,8 @@ _OAUTH2_ENV = ("MIMECAST_CLIENT_ID", "MIMECAST_CLIENT_SECRET")
 
 
 def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(
-        ".localhost"
-    ):
+    """A loopback IP literal, or ``localhost`` itself (other names may be resolved by DNS)."""
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -93,8 +92,12 @@ def resolve_base_url(auth: HmacAuth | OAuth2Auth, base_url: str | None, region: 
                 f"unknown {scheme} region {region!r}; choose one of: " + ", ".join(regions)
             )
         return regions[key]
-    if not isinstance(base_url, str) or any(char in base_url for char in "\r\n\x00 "):
+    if not isinstance(base_url, str) or any(
+        char == " " or not char.isprintable() for char in base_url
+    ):
         raise ConfigurationError("base_url must be a URL without spaces or control characters")
+    if "?" in base_url or "#" in base_url:  # even empty: the API path would follow them
+        raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigurationError(f"base_url must be an https:// URL, got {base_url!r}")

@@ -233,6 +233,10 @@ class Transport:
                 f"server closed the connection during {method} {_path_of(url)}"
             ) from None
         except aiohttp.ClientPayloadError as error:
+            if _decompression_limit(error):  # a gzip/deflate bomb: the body, not the network
+                raise ResponseDecodeError(
+                    f"{method} {_path_of(url)}: the response body decompresses beyond the limit"
+                ) from None
             raise TransportError(
                 f"incomplete response body for {method} {_path_of(url)}: {error}"
             ) from None
@@ -274,6 +278,25 @@ class Transport:
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
+
+
+_DECOMPRESS_SIZE_ERROR: type[BaseException] | None = getattr(
+    getattr(aiohttp, "http_exceptions", None), "DecompressSizeError", None
+)
+
+
+def _decompression_limit(error: BaseException) -> bool:
+    """Whether aiohttp refused a body for decompressing beyond its limit (a compression bomb)."""
+    seen: BaseException | None = error
+    for _ in range(8):  # the cause chain is short; never loop on a cycle
+        if seen is None:
+            return False
+        if _DECOMPRESS_SIZE_ERROR is not None and isinstance(seen, _DECOMPRESS_SIZE_ERROR):
+            return True
+        if "Decompressed data exceeds" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:

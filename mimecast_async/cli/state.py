@@ -167,7 +167,7 @@ def load_state(path: str) -> PullState | None:
         raise _corrupt(path, "larger than 16 MiB")
     try:
         raw = json.loads(data)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nested too deep: corrupt too
         raise _corrupt(path, "not JSON") from None
     return parse_state(raw, path)
 
@@ -184,7 +184,9 @@ def check_writable_dir(path: str, option: str) -> None:
 def write_atomic(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data``: temp file in the same directory, fsync, rename, fsync dir."""
     directory = os.path.dirname(os.path.abspath(path))
-    mode = 0o644
+    # a new state file is private (it may hold a SIEM token, SECURITY.md); a replaced one keeps
+    # the mode its owner gave it
+    mode = 0o600
     with contextlib.suppress(OSError):
         mode = os.stat(path).st_mode & 0o777
     fd, temporary = tempfile.mkstemp(

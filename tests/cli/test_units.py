@@ -75,6 +75,19 @@ def test_state_round_trip_and_atomic_write(tmp_path: Path) -> None:
     assert loaded.checkpoint == state.checkpoint and loaded.origin == state.origin
     assert os.listdir(tmp_path) == ["state.json"]  # no temp files left behind
     assert load_state(str(tmp_path / "missing.json")) is None
+    # a new state file is private (it may hold a SIEM token); a replaced one keeps its mode
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o640)
+    write_atomic(str(path), state.to_json())
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_state_file_nested_too_deep_is_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CliError) as caught:
+        load_state(str(path))
+    assert caught.value.code == 2
 
 
 def test_open_output_truncates_only_back_to_the_offset(tmp_path: Path) -> None:

@@ -76,6 +76,16 @@ def test_region_maps_and_base_url_precedence() -> None:
         ("oauth", {"max_response_bytes": "1MB"}),
         ("hmac", {"region": 5}),
         ("oauth", {"retry": "fast"}),
+        # names that DNS may resolve anywhere are not loopback, whatever they look like
+        ("oauth", {"base_url": "http://evil.localhost"}),
+        ("oauth", {"base_url": "http://localhost.localdomain"}),
+        # control characters of any kind, and a query or fragment even when empty
+        ("oauth", {"base_url": "https://api.example.com/\x01"}),
+        ("oauth", {"base_url": "https://api.example.com/\t"}),
+        ("oauth", {"base_url": "https://api.example.com/\x1b[2J"}),
+        ("oauth", {"base_url": "https://api.example.com/\x85"}),
+        ("oauth", {"base_url": "https://api.example.com?"}),
+        ("oauth", {"base_url": "https://api.example.com#"}),
     ],
 )
 def test_bad_configuration_is_refused_before_io(auth_kind: str, kwargs: dict[str, Any]) -> None:

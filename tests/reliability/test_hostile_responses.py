@@ -464,3 +464,15 @@ def _zip_with(member: bytes, method: int = 8, flags: int = 0) -> bytes:
 def test_unreadable_siem_files_are_decode_errors(body: bytes) -> None:
     with pytest.raises(mc.ResponseDecodeError):
         parse_siem_file(body, "MTA_file.json")
+
+
+_BOMB = gzip.compress(b" " * (64 * 1024 * 1024), compresslevel=9)  # ~64 KiB on the wire
+
+
+async def test_a_bomb_beyond_aiohttp_s_own_limit_is_a_decode_error() -> None:
+    # SECURITY.md: a gzip bomb is refused with ResponseDecodeError. aiohttp's own decompression
+    # limit (32 MiB) fires before the SDK's cap; it is the body, not a transport failure
+    async with local_server(_always(_BOMB, **{"Content-Encoding": "gzip"})) as url:
+        async with mc.MimecastClient(canary_hmac(), base_url=url, retry=_retry()) as client:
+            with pytest.raises(mc.ResponseDecodeError, match="decompresses beyond"):
+                await client.request("/api/x")
