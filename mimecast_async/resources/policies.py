@@ -103,18 +103,10 @@ def _carried(policy: Policy | None, direction: str, kind: str, value: str | None
     nested: PolicyAddress | None = None
     if policy is not None:
         nested = policy.from_ if direction == "from" else policy.to
-    side: dict[str, Any] = {"type": kind}
-    if nested is not None:
-        for name, wire in (
-            ("email_address", "emailAddress"),
-            ("email_domain", "emailDomain"),
-            ("group_id", "groupId"),
-            ("header_display_name", "headerDisplayName"),
-            ("attribute", "attribute"),
-        ):
-            field_value = getattr(nested, name)
-            if field_value:
-                side[wire] = field_value
+    side: dict[str, Any] = {}
+    if nested is not None:  # its fields under Mimecast's names, the empty ones left out
+        side = {wire: stored for wire, stored in nested.to_dict().items() if stored}
+    side["type"] = kind
     field = _VALUE_FIELDS.get(kind)
     if field is not None and field not in side and value:
         side[field] = value  # only in the flat fromValue / toValue
