@@ -177,6 +177,9 @@ class EmulatorApp:
         arrived = time.monotonic()
         self.stats.requests[path] += 1
         self.stats.log.append((path, arrived))
+        if self.latency > 0:
+            # let requests that arrived together all be stamped before any is worked on
+            await asyncio.sleep(0)
         outcome = await self._process(request, path, anonymous)
         await self._delay(arrived)
         if isinstance(outcome, _Pending):

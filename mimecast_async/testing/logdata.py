@@ -201,7 +201,21 @@ class LogSource:
             positions = range(first, stop)
         else:
             positions = range(selection.total - 1 - first, selection.total - 1 - stop, -1)
-        return [self.record(selection.index(position)) for position in positions]
+        # what record() does, with its lookups hoisted: the emulator builds a page per request,
+        # and its CPU time would otherwise delay the answers to concurrent requests
+        index, second, builder = selection.index, self.timeline.second, self.builder
+        profiles, salt = self.profiles, self.salt
+        records = []
+        moment, when = -1, ""
+        for position in positions:
+            number = index(position)
+            stamp = second(number)
+            if stamp != moment:  # dense seconds hold many records
+                moment, when = stamp, format_epoch(stamp)
+            records.append(
+                builder(number, when, profiles[number % PROFILE_COUNT], _mix(salt ^ number))
+            )
+        return records
 
 
 # -- shared vocabulary ---------------------------------------------------------------------
@@ -268,7 +282,7 @@ def _list_filter(field: str, value: Any, allowed: Sequence[str] | None = None) -
 
 
 def _url_profiles(rng: random.Random) -> list[dict[str, Any]]:
-    profiles = []
+    profiles: list[dict[str, Any]] = []
     for _ in range(PROFILE_COUNT):
         malicious = rng.random() < 0.12
         profiles.append(
@@ -285,13 +299,25 @@ def _url_profiles(rng: random.Random) -> list[dict[str, Any]]:
                 "awareness": rng.choice(("NA", "Continue", "NA", "Stop")),
             }
         )
+        profiles[-1]["template"] = _url_template(profiles[-1])
     return profiles
 
 
 def _url_record(i: int, when: str, p: dict[str, Any], h: int) -> dict[str, Any]:
+    record: dict[str, Any] = p["template"].copy()  # the fields every record of p shares
+    record["date"] = when
+    record["url"] = f"https://{p['domain']}/r/{i:x}/{h & 0xFFFFFF:06x}"
+    record["emailPartsDescription"] = ["Body"]
+    record["sendingIp"] = _ip(h)
+    record["messageId"] = f"<url.{i}.{h & 0xFFFFFFFF:08x}@{p['domain']}>"
+    return record
+
+
+def _url_template(p: dict[str, Any]) -> dict[str, Any]:
+    """A URL log record of profile ``p`` in wire order; ``None`` marks the per-record fields."""
     return {
-        "date": when,
-        "url": f"https://{p['domain']}/r/{i:x}/{h & 0xFFFFFF:06x}",
+        "date": None,
+        "url": None,
         "userEmailAddress": p["user"],
         "fromUserEmailAddress": p["sender"],
         "action": p["action"],
@@ -302,10 +328,10 @@ def _url_record(i: int, when: str, p: dict[str, Any], h: int) -> dict[str, Any]:
         "route": p["route"],
         "userAwarenessAction": p["awareness"],
         "ttpDefinition": p["definition"],
-        "emailPartsDescription": ["Body"],
+        "emailPartsDescription": None,
         "subject": p["subject"],
-        "sendingIp": _ip(h),
-        "messageId": f"<url.{i}.{h & 0xFFFFFFFF:08x}@{p['domain']}>",
+        "sendingIp": None,
+        "messageId": None,
         "creationMethod": "User Click",
         "actions": "Block" if p["action"] == "block" else "Allow",
     }

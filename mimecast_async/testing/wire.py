@@ -33,7 +33,10 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _ENCODER = msgspec.json.Encoder()
-_DAY_CACHE: dict[int, str] = {}
+_HOUR_CACHE: dict[int, str] = {}  # epoch hour -> "2017-10-13T23:"
+_MINUTE_SECOND = tuple(
+    f"{minute:02d}:{second:02d}+0000" for minute in range(60) for second in range(60)
+)
 
 
 def parse_body_date(text: object) -> float:
@@ -78,16 +81,18 @@ def parse_header_date(text: str) -> float:
 
 
 def format_epoch(second: int) -> str:
-    """``2017-10-13T23:59:59+0000`` for a whole epoch second (fast: day prefix cached)."""
-    day, rest = divmod(second, 86400)
-    prefix = _DAY_CACHE.get(day)
+    """``2017-10-13T23:59:59+0000`` for a whole epoch second.
+
+    Fast, as the emulator formats one per record: the hour's prefix is cached, and the minute
+    and second come from a table.
+    """
+    hour, rest = divmod(second, 3600)
+    prefix = _HOUR_CACHE.get(hour)
     if prefix is None:
-        prefix = datetime.fromtimestamp(day * 86400, timezone.utc).strftime("%Y-%m-%dT")
-        if len(_DAY_CACHE) < 100_000:
-            _DAY_CACHE[day] = prefix
-    hour, rest = divmod(rest, 3600)
-    minute, sec = divmod(rest, 60)
-    return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}+0000"
+        prefix = datetime.fromtimestamp(hour * 3600, timezone.utc).strftime("%Y-%m-%dT%H:")
+        if len(_HOUR_CACHE) < 100_000:
+            _HOUR_CACHE[hour] = prefix
+    return prefix + _MINUTE_SECOND[rest]
 
 
 def envelope(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,3 +105,29 @@ async def test_checkpoints_inside_a_second_longer_than_many_pages(name: str) -> 
                 )
                 delivered.extend(await resumed.to_list())
                 assert_exactly(delivered, expected)
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_the_event_loop_runs_between_delivered_pages(ordered: bool) -> None:
+    """A run of buffered pages does not hold the loop: cursors read and send between pages."""
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    async with MimecastEmulator(seed=5, records=3_000) as emu:
+        start, end = emu.time_range
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            stream = client.logs.ttp_url(
+                start=start, end=end, page_size=100, concurrency=4, ordered=ordered
+            )
+            ticker = asyncio.ensure_future(count_turns())
+            try:
+                seen = [turns async for _ in stream.pages()]
+            finally:
+                ticker.cancel()
+    assert len(seen) >= 30
+    assert all(later > earlier for earlier, later in itertools.pairwise(seen))

@@ -405,6 +405,27 @@ async def test_latency_and_stats(http: aiohttp.ClientSession) -> None:
         assert [path for path, _ in emu.stats.log] == [URL_LOGS] * 3
 
 
+async def test_requests_that_arrive_together_are_all_stamped_before_any_is_worked_on(
+    http: aiohttp.ClientSession,
+) -> None:
+    """Latency counts from arrival: one request's page building does not delay another's clock."""
+    async with MimecastEmulator(seed=1, records=100, latency=0.01) as emu:
+        operations = emu.app.operations
+        answer = operations[URL_LOGS]
+        stamped_at_work: list[int] = []
+
+        def watched(items: Any, meta: Any) -> Any:
+            stamped_at_work.append(len(emu.stats.log))
+            return answer(items, meta)
+
+        operations[URL_LOGS] = watched
+        body = {"data": [{"from": "2024-01-01T00:00:00+0000", "to": "2024-01-02T00:00:00+0000"}]}
+        await asyncio.gather(*(post(http, emu, URL_LOGS, body) for _ in range(4)))  # connect
+        stamped_at_work.clear()
+        await asyncio.gather(*(post(http, emu, URL_LOGS, body) for _ in range(4)))
+        assert stamped_at_work == [8, 8, 8, 8]
+
+
 async def test_start_stop_without_context_manager(http: aiohttp.ClientSession) -> None:
     emu = MimecastEmulator(seed=1, records=10)
     with pytest.raises(RuntimeError):
