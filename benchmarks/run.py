@@ -503,9 +503,11 @@ def write_report(path: Path, data: dict[str, Any]) -> list[str]:
         )
     add("")
     add(
-        "The emulator answers each request 50 ms after it arrives and does its own work "
-        "(~3 ms of CPU per 500-record page) inside that time, as Mimecast's many servers would "
-        "in parallel. The floor row is what this 2-core machine allows at that concurrency with "
+        "The emulator answers each request 50 ms after it arrives (requests that arrive together "
+        "are all stamped before it works on any) and does its own work (a few ms of CPU per "
+        "request, about half of it building the 500-record page) inside that time, as Mimecast's "
+        "many servers would in parallel; on 2 cores it still competes with the client for CPU. "
+        "The floor row is what this 2-core machine allows at that concurrency with "
         "no SDK logic at all (each cursor fetches a full 500-record page: no slicing, no "
         "ordering, no partial pages). The SDK's extra requests are the partial last pages of "
         "the time slices it reads in parallel (each slice ends in one)."
