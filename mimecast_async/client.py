@@ -137,6 +137,10 @@ class MimecastClient:
         require_setting("max_response_bytes", max_response_bytes, minimum=1024, integer=True)
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ConfigurationError("retry must be a RetryPolicy")
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise ConfigurationError("session must be an aiohttp.ClientSession")
+        if not isinstance(verify_ssl, bool):
+            raise ConfigurationError("verify_ssl must be True or False")
         self.auth = auth
         self.base_url = resolve_base_url(auth, base_url, region)
         self.max_concurrency = max_concurrency

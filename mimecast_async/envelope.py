@@ -123,6 +123,10 @@ def encode_request(
         return _ENCODER.encode(body)
     except (TypeError, ValueError, OverflowError) as error:  # msgspec: what JSON cannot carry
         raise InvalidInputError("data", body, f"cannot be sent as JSON: {error}") from None
+    except RecursionError:  # a container that holds itself, or nested thousands deep
+        raise InvalidInputError(
+            "data", body, "cannot be sent as JSON: nested too deep (or holds itself)"
+        ) from None
 
 
 @functools.lru_cache(maxsize=256)

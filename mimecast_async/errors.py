@@ -123,7 +123,10 @@ class InvalidInputError(MimecastError, ValueError):
         self.argument = argument
         self.value = value
         self.reason = reason
-        shown = repr(value)
+        try:
+            shown = repr(value)
+        except Exception:  # nested too deep to show, or a __repr__ that fails
+            shown = f"<{type(value).__name__}>"
         if len(shown) > 120:
             shown = shown[:117] + "..."
         super().__init__(f"{argument}={shown}: {reason}")

@@ -28,6 +28,7 @@ import tenacity
 from ._settings import require_setting
 from .errors import (
     APIError,
+    BindingExpiredError,
     ConfigurationError,
     FailedRequestError,
     RateLimitError,
@@ -129,6 +130,9 @@ class RetryPolicy:
             raise ConfigurationError("RetryPolicy.jitter must be between 0 and 1")
         if self.seed is not None:
             require_setting("RetryPolicy.seed", self.seed, minimum=-math.inf, integer=True)
+        for name in ("sleep", "clock"):
+            if not callable(getattr(self, name)):
+                raise ConfigurationError(f"RetryPolicy.{name} must be callable")
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Seconds to wait before retry ``retry_number`` (1-based) of a transient failure."""
@@ -218,8 +222,8 @@ def should_retry(error: Exception, idempotent: bool, policy: RetryPolicy) -> boo
         if not error.retryable:
             return False
         return idempotent or not error.request_sent
-    if not idempotent:
-        return False
+    if not idempotent or isinstance(error, BindingExpiredError):
+        return False  # expired keys stay expired, whatever status the answer came with
     if isinstance(error, ServerError):
         return True
     if isinstance(error, FailedRequestError):

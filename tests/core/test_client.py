@@ -76,6 +76,9 @@ def test_region_maps_and_base_url_precedence() -> None:
         ("oauth", {"max_response_bytes": "1MB"}),
         ("hmac", {"region": 5}),
         ("oauth", {"retry": "fast"}),
+        ("oauth", {"session": "a session"}),
+        ("oauth", {"verify_ssl": None}),  # not taken by truthiness: TLS stays a decision
+        ("oauth", {"verify_ssl": "no"}),
         # names that DNS may resolve anywhere are not loopback, whatever they look like
         ("oauth", {"base_url": "http://evil.localhost"}),
         ("oauth", {"base_url": "http://localhost.localdomain"}),
@@ -102,6 +105,8 @@ def test_bad_configuration_is_refused_before_io(auth_kind: str, kwargs: dict[str
         lambda: mc.RetryPolicy(backoff_max=float("nan")),
         lambda: mc.RetryPolicy(jitter=1.5),
         lambda: mc.RetryPolicy(seed="1"),
+        lambda: mc.RetryPolicy(sleep=None),
+        lambda: mc.RetryPolicy(clock=None),
         lambda: mc.OAuth2Auth("id", "secret", refresh_margin="60"),
     ],
 )

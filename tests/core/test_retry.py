@@ -37,6 +37,9 @@ def _api(cls: type[mc.APIError], status: int, **kwargs: object) -> mc.APIError:
         (_api(mc.NotFoundError, 404), False, False),
         (_api(mc.ConflictError, 409), False, False),
         (_api(mc.BindingExpiredError, 418), False, False),
+        # err_xdk_binding_expired may come with a 5xx (or meta.status): expired all the same
+        (_api(mc.BindingExpiredError, 503), False, False),
+        (_api(mc.BindingExpiredError, 502), False, False),
         (
             mc.FailedRequestError(
                 "x", status=200, failures=[Failure({}, [ErrorDetail("e", retryable=True)])]

@@ -153,7 +153,22 @@ BAD_CALLS: list[tuple[str, Callable[[mc.MimecastClient], Any]]] = [
     ("logs: ordered as string", lambda c: c.logs.ttp_url(start=AWARE, ordered="false")),
     ("siem: compress as string", lambda c: c.logs.siem(compress="false")),
     ("request: data JSON cannot carry", lambda c: c.request("/api/x", data=[{"id": object()}])),
+    ("request: data that holds itself", lambda c: c.request("/api/x", data=[_holds_itself()])),
+    ("request: data nested 5,000 deep", lambda c: c.request("/api/x", data=[_nested(5_000)])),
 ]
+
+
+def _holds_itself() -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    item["self"] = item
+    return item
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
 
 
 @pytest.fixture
