@@ -108,11 +108,13 @@ class Engine:
         item_type: Any = Any,
         raise_on_fail: bool = True,
         keep_body: bool = False,
+        check: Callable[[ApiResponse], None] | None = None,
     ) -> ApiResponse:
         """POST an envelope to ``path`` and decode ``data`` items as ``item_type``.
 
         The raw bytes are in ``body`` only with ``keep_body`` (copying a log page costs more
-        than decoding it from the receive buffer).
+        than decoding it from the receive buffer). ``check`` runs inside each attempt: what it
+        raises is retried (or not) like any other failure of the call.
         """
         return await self._call(
             path,
@@ -124,6 +126,7 @@ class Engine:
             raise_on_fail,
             binary=False,
             keep_body=keep_body,
+            check=check,
         )
 
     async def call_binary(

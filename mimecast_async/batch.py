@@ -2,7 +2,9 @@
 
 Mimecast answers a multi-item request with ``data[]`` for the items it processed and ``fail[]``
 for the ones it refused, each failure carrying the request item as ``key``. A batch call keeps
-both instead of raising on partial failure; an HTTP-level error still raises.
+both instead of raising on partial failure. An HTTP-level error raises only when no chunk had
+been answered yet; after that, it stops the batch and the items it left unconfirmed become
+failures that carry the error (see ``BatchFailure.error``), so that what was applied is known.
 """
 
 from __future__ import annotations
@@ -13,19 +15,37 @@ from typing import Any, Generic, TypeVar
 
 from .errors import ErrorDetail, FailedRequestError, Failure
 
-__all__ = ["BatchFailure", "BatchResult"]
+__all__ = ["NOT_SENT", "REQUEST_FAILED", "BatchFailure", "BatchResult"]
 
 T = TypeVar("T")
 
 
+#: The code of an item whose chunk failed at the HTTP level after earlier chunks were applied
+#: (``.error`` holds the exception), and of an item never sent because the batch stopped there.
+#: Mimecast's own codes start with ``err_``.
+REQUEST_FAILED = "sdk_request_failed"
+NOT_SENT = "sdk_not_sent"
+
+
 class BatchFailure(Failure):
-    """A refused item: the caller's ``item``, the wire ``key`` and Mimecast's ``errors``."""
+    """A refused item: the caller's ``item``, the wire ``key`` and Mimecast's ``errors``.
 
-    __slots__ = ("item",)
+    ``error`` is the exception that stopped the batch for an item Mimecast never answered
+    (codes ``sdk_request_failed`` or ``sdk_not_sent``), else None.
+    """
 
-    def __init__(self, item: Any, key: Any, errors: Sequence[ErrorDetail]) -> None:
+    __slots__ = ("error", "item")
+
+    def __init__(
+        self,
+        item: Any,
+        key: Any,
+        errors: Sequence[ErrorDetail],
+        error: Exception | None = None,
+    ) -> None:
         super().__init__(key, errors)
         self.item = item
+        self.error = error
 
     def __repr__(self) -> str:
         return f"BatchFailure(item={self.item!r}, codes={self.codes!r})"

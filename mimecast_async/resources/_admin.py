@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..batch import BatchFailure, BatchResult
+from ..batch import NOT_SENT, REQUEST_FAILED, BatchFailure, BatchResult
 from ..envelope import failures_of
-from ..errors import Failure, ResponseDecodeError
+from ..errors import (
+    APIError,
+    BindingExpiredError,
+    ErrorDetail,
+    FailedRequestError,
+    Failure,
+    ResponseDecodeError,
+    TransportError,
+)
+from ..retry import should_retry
 
 if TYPE_CHECKING:
     from .._engine import ApiResponse, Engine
@@ -73,6 +82,20 @@ def match_failures(
     return [paired[number] for number in range(len(failures))]
 
 
+class _RetryableFailures(FailedRequestError):
+    """A read's chunk whose every ``fail[]`` entry is marked retryable: retried by the policy."""
+
+    def __init__(self, response: ApiResponse, failures: list[Failure], path: str) -> None:
+        super().__init__(
+            "every refused item is marked retryable",
+            status=response.status,
+            request_id=response.request_id,
+            failures=failures,
+            path=path,
+        )
+        self.response = response
+
+
 async def run_batch(
     engine: Engine,
     path: str,
@@ -85,19 +108,47 @@ async def run_batch(
     """Send ``(caller item, wire item)`` pairs in chunks; keep per-item failures.
 
     Chunks go one after another, as mutations (never retried once sent) unless ``idempotent``
-    (a read such as decode-url, retried like any read); an HTTP-level error raises and stops
-    the batch.
+    (a read such as decode-url, retried like any read, also when every ``fail[]`` entry of a
+    chunk is marked retryable). An HTTP-level error raises when no chunk has been answered
+    yet. After one has, so that what was applied is never lost, the error stops the batch: the
+    items of that chunk and of those not sent are returned in ``.failed``, with the error.
     """
+
+    def retry_if_all_retryable(response: ApiResponse) -> None:
+        failures = failures_of(response.envelope.fail)
+        if failures and all(failure.retryable for failure in failures):
+            raise _RetryableFailures(response, failures, path)
+
     result: BatchResult[Any] = BatchResult()
+    answered = False
     for start in range(0, len(requests), chunk_size):
         chunk = requests[start : start + chunk_size]
-        response = await engine.call(
-            path,
-            [wire for _, wire in chunk],
-            idempotent=idempotent,
-            item_type=item_type,
-            raise_on_fail=False,
-        )
+        try:
+            response = await engine.call(
+                path,
+                [wire for _, wire in chunk],
+                idempotent=idempotent,
+                item_type=item_type,
+                raise_on_fail=False,
+                check=retry_if_all_retryable if idempotent else None,
+            )
+        except _RetryableFailures as exhausted:  # retried as often as the policy allows
+            response = exhausted.response
+        except BindingExpiredError:
+            raise  # the keys are refused for every chunk: log in again
+        except (APIError, TransportError, ResponseDecodeError) as error:
+            if not answered:
+                raise
+            retryable = should_retry(error, idempotent, engine.policy)
+            failed = ErrorDetail(REQUEST_FAILED, str(error), retryable)
+            result.failed.extend(BatchFailure(item, wire, [failed], error) for item, wire in chunk)
+            unsent = ErrorDetail(NOT_SENT, "not sent: an earlier chunk of the batch failed", True)
+            result.failed.extend(
+                BatchFailure(item, wire, [unsent], error)
+                for item, wire in requests[start + chunk_size :]
+            )
+            return result
+        answered = True
         result.succeeded.extend(response.envelope.data)
         result.failed.extend(match_failures(chunk, failures_of(response.envelope.fail)))
     return result

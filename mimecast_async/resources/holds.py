@@ -153,7 +153,9 @@ def _split_rejects(batch: BatchResult[RejectResult]) -> BatchResult[RejectResult
     for failure in batch.failed:
         ids = failure.item if isinstance(failure.item, list) else [failure.item]
         for message_id in ids:
-            result.failed.append(BatchFailure(message_id, failure.key, failure.errors))
+            result.failed.append(
+                BatchFailure(message_id, failure.key, failure.errors, failure.error)
+            )
     for answer in batch.succeeded:
         if answer.reject:
             result.succeeded.append(answer)
