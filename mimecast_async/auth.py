@@ -110,7 +110,8 @@ class HmacAuth:
 class OAuth2Auth:
     """API 2.0 client credentials (``grant_type=client_credentials`` at ``/oauth/token``).
 
-    ``refresh_margin`` is how many seconds before ``expires_in`` runs out a token is renewed.
+    ``refresh_margin`` is how many seconds before ``expires_in`` runs out a token is renewed
+    (at most half the token's lifetime, so that a short-lived token is still used).
     """
 
     __slots__ = ("client_id", "client_secret", "refresh_margin", "token_path")
