@@ -30,6 +30,7 @@ import hashlib
 import ipaddress
 import re
 import xml.etree.ElementTree as ElementTree
+from calendar import monthrange
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -302,6 +303,12 @@ def _window_range(start: datetime | None, end: datetime | None) -> Callable[[str
         return (start is None or moment >= start) and (end is None or moment <= end)
 
     return accept
+
+
+def _month_before(moment: datetime) -> datetime:
+    """The same time a calendar month earlier (the 31st of March gives the end of February)."""
+    year, month = (moment.year, moment.month - 1) if moment.month > 1 else (moment.year - 1, 12)
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
 class AdminState:
@@ -987,8 +994,11 @@ class AdminState:
         query = fields.text("query", required=True)
         assert query is not None
         accept, page_size, first_row = self._compile_query(fields, query)
+        returned = _return_fields(query)
         records = [
-            _search_hit(record) for record in self.archive_messages.values() if accept(record)
+            _search_hit(record, returned)
+            for record in self.archive_messages.values()
+            if accept(record)
         ]
         page, pagination = self._page(
             fields, meta, records, default_size=page_size, record_start=True, first_row=first_row
@@ -1068,6 +1078,12 @@ class AdminState:
         view = fields.choice("view", ("INBOX", "SENT"), required=True, fold=True)
         mailbox = fields.email("mailbox") or self.default_mailbox
         start, end = fields.date("start"), fields.date("end")
+        # MIMECAST_API.md §5.6: start defaults to a calendar month back, end to the end of today
+        now = self._relative_now()
+        if start is None:
+            start = _month_before(now)
+        if end is None:
+            end = now.replace(hour=23, minute=59, second=59, microsecond=0)
         fields.boolean("includeDelegates", False)
         aliases = fields.boolean("includeAliases", True)
         addresses = self._addresses_for(mailbox, aliases=aliases)
@@ -1395,22 +1411,49 @@ def _track_tests(options: _Fields) -> list[Callable[[dict[str, Any]], bool]]:
     return tests
 
 
-def _search_hit(record: dict[str, Any]) -> dict[str, Any]:
-    """An archive/search result row (lower-case field names, as Mimecast answers)."""
+#: What an archive/search row holds when the query names no ``<return-fields>``.
+_DEFAULT_HIT_FIELDS = (
+    "id",
+    "status",
+    "subject",
+    "displayfrom",
+    "displayto",
+    "receiveddate",
+    "size",
+    "attachmentcount",
+    "smash",
+)
+
+
+def _return_fields(query: str) -> tuple[str, ...]:
+    """The ``<return-field>`` names of a query (already parsed once), else the default row."""
+    names = tuple(
+        (element.text or "").strip().lower()
+        for element in ElementTree.fromstring(query).iter("return-field")
+    )
+    return tuple(name for name in names if name) or _DEFAULT_HIT_FIELDS
+
+
+def _search_hit(record: dict[str, Any], returned: tuple[str, ...]) -> dict[str, Any]:
+    """An archive/search result row with the fields the query asked for (lower-case names, as
+    Mimecast answers); a name it does not know is left out."""
     sender = record["from"]
-    return {
+    known = {
         "id": record["id"],
         "status": record["status"],
         "subject": record["subject"],
         "displayfrom": sender["displayableName"] or sender["emailAddress"],
+        "displayfromaddress": sender["emailAddress"],
         "displayto": ", ".join(
             party["displayableName"] or party["emailAddress"] for party in record["to"]
         ),
+        "displaytoaddresslist": ", ".join(party["emailAddress"] for party in record["to"]),
         "receiveddate": record["received"],
         "size": record["size"],
         "attachmentcount": len(record["attachments"]),
         "smash": record["smash"],
     }
+    return {name: known[name] for name in returned if name in known}
 
 
 def _list_entry(record: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -654,15 +655,33 @@ def test_decode_url(state: AdminState) -> None:
 # -- archive -------------------------------------------------------------------------------
 
 
-def xml(muse: str = "", mailbox: str = "", page_size: int = 25) -> str:
+#: MIMECAST_API.md §5.6: the return-field names of archive/search
+RETURN_FIELDS = (
+    "attachmentcount",
+    "status",
+    "subject",
+    "size",
+    "receiveddate",
+    "displayfrom",
+    "displayfromaddress",
+    "id",
+    "displayto",
+    "displaytoaddresslist",
+    "smash",
+)
+
+
+def xml(
+    muse: str = "", mailbox: str = "", page_size: int = 25, returns: Sequence[str] = RETURN_FIELDS
+) -> str:
     mailboxes = f'<mailboxes><mailbox include-aliases="true">{mailbox}</mailbox></mailboxes>'
+    fields = "".join(f"<return-field>{name}</return-field>" for name in returns)
     return (
         '<?xml version="1.0"?><xmlquery trace="iql,muse">'
         f'<metadata query-type="emailarchive" archive="true" active="false" '
         f'page-size="{page_size}" startrow="0">'
-        f"{mailboxes if mailbox else ''}<smartfolders/><return-fields>"
-        "<return-field>id</return-field></return-fields></metadata>"
-        f"<muse>{muse}</muse></xmlquery>"
+        f"{mailboxes if mailbox else ''}<smartfolders/><return-fields>{fields}</return-fields>"
+        f"</metadata><muse>{muse}</muse></xmlquery>"
     )
 
 
@@ -671,17 +690,16 @@ def test_archive_search_pages_every_message_once(state: AdminState) -> None:
     collected, pages = all_pages(state, "/api/archive/search", item, 15)
     assert pages == 3
     assert [hit["id"] for hit in collected] == list(state.archive_messages)
-    assert set(collected[0]) == {
-        "id",
-        "status",
-        "subject",
-        "displayfrom",
-        "displayto",
-        "receiveddate",
-        "size",
-        "attachmentcount",
-        "smash",
-    }
+    assert list(collected[0]) == list(RETURN_FIELDS)  # what the query asked for, no more
+    record = state.archive_messages[collected[0]["id"]]
+    assert collected[0]["displayfromaddress"] == record["from"]["emailAddress"]
+    to = [party["emailAddress"] for party in record["to"]]
+    assert collected[0]["displaytoaddresslist"] == ", ".join(to)
+    (hit, *_) = call(state, "/api/archive/search", {"query": xml(returns=("id", "subject"))}).data
+    assert list(hit) == ["id", "subject"]
+    no_fields = xml().replace("<return-fields>", "<!--").replace("</return-fields>", "-->")
+    (hit, *_) = call(state, "/api/archive/search", {"query": no_fields}).data
+    assert "id" in hit and "receiveddate" in hit  # no return-fields: the usual row
     second = call(state, "/api/archive/search", item, meta={"pagination": {"pageSize": 15}})
     assert second.pagination is not None and second.pagination["recordStart"] == 0
 
@@ -779,6 +797,23 @@ def test_message_list_inbox_and_sent(state: AdminState) -> None:
     assert codes(
         call(state, "/api/archive/get-message-list", {"view": "INBOX", "mailbox": "bob"})
     ) == ["err_validation_invalid_email_address"]
+
+
+def test_message_list_defaults_to_a_calendar_month_back_until_the_end_of_today(
+    state: AdminState, clock: Clock
+) -> None:
+    """MIMECAST_API.md §5.6: start defaults to the last calendar month, end to end of today."""
+    clock.now = datetime(2024, 2, 15, 9, 30, tzinfo=timezone.utc)
+    everything = {"view": "INBOX", "start": "2023-01-01T00:00:00+0000"}
+    everything["end"] = "2025-01-01T00:00:00+0000"
+    every, _ = all_pages(state, "/api/archive/get-message-list", everything, 50)
+    defaulted, _ = all_pages(state, "/api/archive/get-message-list", {"view": "INBOX"}, 50)
+    expected = [
+        entry
+        for entry in every
+        if "2024-01-15T09:30:00" <= entry["received"][:19] <= "2024-02-15T23:59:59"
+    ]
+    assert defaulted == expected and 0 < len(expected) < len(every)
 
 
 def test_message_detail(state: AdminState) -> None:
