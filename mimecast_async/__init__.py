@@ -58,13 +58,15 @@ if TYPE_CHECKING:
     from . import testing as testing
 
 
-def __getattr__(name: str) -> Any:
-    """Import ``mimecast_async.testing`` (the emulator, which needs aiohttp.web) on first use."""
-    if name == "testing":
-        import importlib
+if not TYPE_CHECKING:  # type checkers see `testing` above, and no other name is made up
 
-        return importlib.import_module(".testing", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        """Import ``mimecast_async.testing`` (the emulator, on aiohttp.web) when first used."""
+        if name == "testing":
+            import importlib
+
+            return importlib.import_module(".testing", __name__)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __version__ = "0.1.0"

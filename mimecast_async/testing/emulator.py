@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
-import importlib.util
 import time
 import uuid
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from ..auth import HmacAuth, OAuth2Auth
+from .admin import AdminState
 from .app import EmulatorApp, EmulatorStats
 from .auth_check import HmacCredentials, HmacVerifier, TokenStore
 from .faults import FaultPlan
@@ -142,26 +141,21 @@ class MimecastEmulator:
         self.siem = SiemFeed(
             seed, secret=self._secret, files=siem_files, start=start_epoch, duration=duration
         )
-        self.admin: Any = self._load_admin()
+        self.admin: AdminState = self._load_admin()
         self.app: EmulatorApp | None = None
         self._runner: web.AppRunner | None = None
         self._base_url = ""
 
-    def _load_admin(self) -> Any:
-        """The admin state from ``testing/admin.py`` when that module exists."""
-        if importlib.util.find_spec(f"{__package__}.admin") is None:
-            return None
-        module = importlib.import_module(f"{__package__}.admin")
-        return module.AdminState(self.seed, secret=self._secret, clock=self._given_clock)
+    def _load_admin(self) -> AdminState:
+        """The admin state: policies, groups, senders, URLs, holds, archive, tracking, users."""
+        return AdminState(self.seed, secret=self._secret, clock=self._given_clock)
 
     def now(self) -> float:
         """The emulator's wall clock as epoch seconds."""
         return self.clock().timestamp()
 
     def _operations(self) -> dict[str, Operation]:
-        operations: dict[str, Operation] = {}
-        if self.admin is not None:
-            operations.update(self.admin.operations())
+        operations: dict[str, Operation] = dict(self.admin.operations())
         logs = LogOperations(
             self.sources, secret=self._secret, now=self.now, inclusive_end=self.inclusive_end
         )
