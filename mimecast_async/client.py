@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -108,6 +109,10 @@ def resolve_base_url(auth: HmacAuth | OAuth2Auth, base_url: str | None, region: 
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
     return base_url.strip().rstrip("/")
+
+
+#: What client.request() sends as is: the path it signs is the path on the wire.
+_API_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
 
 
 class MimecastClient:
@@ -257,8 +262,14 @@ class MimecastClient:
         self._check_open()
         if not isinstance(path, str) or not path.startswith("/") or "://" in path:
             raise InvalidInputError("path", path, "must be an absolute API path like /api/...")
-        if any(char in path for char in "\r\n\x00 ?#"):
-            raise InvalidInputError("path", path, "must not contain spaces, CR, LF, NUL, ? or #")
+        if not _API_PATH.fullmatch(path) or any(
+            segment in (".", "..") for segment in path.split("/")
+        ):
+            # anything else is rewritten on the way out (dot segments, spaces, tabs, non-ASCII),
+            # and the signature covers the path as given: Mimecast would refuse it
+            raise InvalidInputError(
+                "path", path, "must be letters, digits and - _ . ~ between slashes, no . or .."
+            )
         if data is not None and (isinstance(data, (str, bytes)) or not isinstance(data, Sequence)):
             raise InvalidInputError("data", data, "must be a list of request items")
         response = await self._engine.call(path, data, meta, idempotent=idempotent, keep_body=True)

@@ -7,6 +7,7 @@ operation, and the response (possibly slowed, truncated or dropped by a post-pro
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import hashlib
 import json
@@ -91,6 +92,28 @@ class _Pending:
     body: bytes
     headers: dict[str, str]
     fault: Fault | None
+
+
+def read_body(raw: bytes) -> Any:
+    """A request body: JSON, or the Python ``str(dict)`` form several public clients send.
+
+    MIMECAST_API.md §1.7: XSOAR (old), Rapid7, Sentinel v1 and Mimecast's own sample post
+    ``str(payload)``, single quotes and ``True``/``False`` included, and Mimecast answers them.
+    ValueError (or UnicodeDecodeError) when the body is neither.
+    """
+    try:
+        return json.loads(raw)
+    except ValueError:
+        text = raw.decode("utf-8")
+        if not text.lstrip().startswith("{"):
+            raise
+        try:
+            literal = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            raise ValueError("neither JSON nor a Python dict literal") from None
+        if not isinstance(literal, dict):
+            raise ValueError("neither JSON nor a Python dict literal") from None
+        return literal
 
 
 #: The most the emulator wakes early for its timers' lateness: timer granularity, not load.
@@ -217,7 +240,7 @@ class EmulatorApp:
                 return early
         try:
             raw = await request.read()
-            payload = json.loads(raw) if raw.strip() else None
+            payload = read_body(raw) if raw.strip() else None
         except ConnectionResetError:
             # the client went away mid-request (e.g. a cancelled cursor): nobody reads an answer
             return web.Response(status=400)
@@ -302,7 +325,7 @@ class EmulatorApp:
             return _error(401, "err_xdk_token_expired", "bearer token expired", headers)
         if kind == "retryable_fail":
             try:
-                payload = json.loads(await request.read())
+                payload = read_body(await request.read())
                 items = payload.get("data") if isinstance(payload, dict) else None
             except ValueError:
                 items = None
@@ -359,8 +382,8 @@ class EmulatorApp:
 
     async def _discover(self, request: web.Request, headers: dict[str, str]) -> web.Response:
         try:
-            payload = json.loads(await request.read())
-        except ValueError:
+            payload = read_body(await request.read())
+        except (ValueError, UnicodeDecodeError):
             return _error(400, "err_bad_request", "request body is not valid JSON", headers)
         items = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(items, list) or not items or not isinstance(items[0], dict):

@@ -47,6 +47,28 @@ async def test_malformed_json_is_400(emu: MimecastEmulator, http: aiohttp.Client
     assert "X-RateLimit-Remaining" in headers
 
 
+@pytest.mark.parametrize(
+    "path", [URL_LOGS, "/api/login/discover-authentication", "/api/directory/find-groups"]
+)
+async def test_a_python_dict_literal_body_is_read_like_json(
+    emu: MimecastEmulator, http: aiohttp.ClientSession, path: str
+) -> None:
+    """MIMECAST_API.md §1.7: several public clients post ``str(payload)``, single quotes."""
+    item = {"emailAddress": "user@example.com"} if "discover" in path else {"oldestFirst": True}
+    literal = await post(http, emu, path, str({"data": [item]}).encode())
+    as_json = await post(http, emu, path, {"data": [item]})
+    assert literal[0] == as_json[0] == 200
+    assert literal[2]["data"] == as_json[2]["data"] and not literal[2]["fail"]
+
+
+@pytest.mark.parametrize("body", [b"{'data': [len]}", b"['data']", b"{'data': [1,}"])
+async def test_a_body_that_is_neither_json_nor_a_dict_literal_is_400(
+    emu: MimecastEmulator, http: aiohttp.ClientSession, body: bytes
+) -> None:
+    status, _, envelope = await post(http, emu, URL_LOGS, body)
+    assert status == 400 and envelope["fail"]
+
+
 @pytest.mark.parametrize("body", [{}, {"data": {"from": "x"}}, [1, 2], {"meta": {}}])
 async def test_body_without_data_array(
     emu: MimecastEmulator, http: aiohttp.ClientSession, body: Any
