@@ -344,6 +344,7 @@ class Engine:
         return payload.access_token, float(payload.expires_in)
 
     async def aclose(self) -> None:
+        self.gate.close()
         if self.tokens is not None:
             await self.tokens.aclose()
 

@@ -391,6 +391,7 @@ class LogStream(Generic[T]):
         self._failure: BaseException | None = None
         self._packing_scheduled = False
         self._started = False
+        self._closed = False
         # the chunk being yielded record by record, and the iterator over it (how far it got)
         self._current: tuple[_Slot, list[Any], Iterator[Any]] | None = None
         self.pages_fetched = 0
@@ -439,8 +440,19 @@ class LogStream(Generic[T]):
         return [record async for record in self]
 
     async def aclose(self) -> None:
-        """Cancel every cursor still running."""
+        """Cancel every cursor still running.
+
+        A consumer still reading the stream in another task gets PaginationError at its next
+        page instead of waiting for cursors that are gone; ``checkpoint`` still says what was
+        not delivered.
+        """
+        self._closed = True
+        if self._failure is None:
+            self._failure = PaginationError(
+                "this stream was closed by aclose(); resume from its checkpoint"
+            )
         await self._stop_workers()
+        self._signal.fire()
 
     # -- delivery ----------------------------------------------------------------------------
 
@@ -477,8 +489,8 @@ class LogStream(Generic[T]):
             slot.run_at, slot.run, slot.run_hashes = last, records[index:], _NO_HASHES
 
     async def _deliveries(self, with_pages: bool = False) -> AsyncGenerator[Any, None]:
-        if self._started:
-            raise PaginationError("this stream was already iterated; create a new one")
+        if self._started or self._closed:
+            raise PaginationError("this stream was already iterated or closed; create a new one")
         self._started = True
         self._workers = [asyncio.ensure_future(self._worker()) for _ in range(self.concurrency)]
         try:

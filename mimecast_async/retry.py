@@ -29,6 +29,7 @@ from ._settings import require_setting
 from .errors import (
     APIError,
     BindingExpiredError,
+    ClientClosedError,
     ConfigurationError,
     FailedRequestError,
     RateLimitError,
@@ -258,6 +259,12 @@ class RateGate:
         self._budget: int | None = 1
         self._in_flight = 0
         self._waiters: list[asyncio.Future[None]] = []
+        # the lowest X-RateLimit-Remaining seen, and until when it holds: an answer counted
+        # earlier but received later carries a higher, stale count and must not reopen the budget
+        self._lowest: int | None = None
+        self._lowest_until = 0.0
+        self._closed = False
+        self._close_waiters: list[asyncio.Future[None]] = []  # sleepers woken only by close()
         self.waits = 0
         self.waited = 0.0
 
@@ -270,9 +277,36 @@ class RateGate:
     def in_flight(self) -> int:
         return self._in_flight
 
+    def close(self) -> None:
+        """Wake every coroutine waiting here with ClientClosedError (the client was closed)."""
+        self._closed = True
+        for waiter in self._close_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._close_waiters.clear()
+        self._wake()
+
+    async def _sleep_unless_closed(self, delay: float) -> None:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._close_waiters.append(waiter)
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait({sleeper, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            if waiter in self._close_waiters:
+                self._close_waiters.remove(waiter)
+        if sleeper.done() and not sleeper.cancelled() and sleeper.exception() is not None:
+            raise sleeper.exception()  # type: ignore[misc]
+
     async def acquire(self) -> None:
-        """Wait until a request may be sent, then reserve it. Pair with :meth:`release`."""
+        """Wait until a request may be sent, then reserve it. Pair with :meth:`release`.
+
+        ClientClosedError when the client is (or gets) closed while waiting.
+        """
         while True:
+            if self._closed:
+                raise ClientClosedError("this MimecastClient is closed; create a new one")
             now = self._clock()
             if now < self._closed_until:
                 delay = self._closed_until - now
@@ -285,7 +319,7 @@ class RateGate:
                 self.waits += 1
                 self.waited += delay
                 logger.debug("rate gate closed: waiting %.3fs", delay)
-                await self._sleep(delay)
+                await self._sleep_unless_closed(delay)
                 continue
             if self._closed_until:
                 # The quota window has passed: let a single probe learn the new budget.
@@ -311,7 +345,7 @@ class RateGate:
             reset = info.reset_after if info and info.reset_after is not None else None
             self.close_for(reset if reset is not None else 1.0)
         elif info is not None and info.remaining is not None:
-            budget = max(0, info.remaining - self._in_flight)
+            budget = max(0, self._fresh_remaining(info) - self._in_flight)
             self._budget = budget
             if budget == 0:
                 reset = info.reset_after if info.reset_after is not None else 1.0
@@ -322,6 +356,22 @@ class RateGate:
         elif self._budget == 0 and not self._closed_until and self._in_flight == 0:
             self._budget = 1  # no answer at all (transport error): let one request probe again
         self._wake()
+
+    def _fresh_remaining(self, info: RateLimitInfo) -> int:
+        """``info.remaining``, unless a lower count seen less than a reset interval ago holds.
+
+        Quota only grows back once a reset interval has passed, so a higher count before then
+        comes from an answer the server counted before the one that showed the lower count.
+        """
+        remaining = info.remaining
+        assert remaining is not None
+        now = self._clock()
+        if self._lowest is not None and now < self._lowest_until and remaining > self._lowest:
+            return self._lowest
+        self._lowest = remaining
+        reset = info.reset_after if info.reset_after is not None else 0.0
+        self._lowest_until = now + reset
+        return remaining
 
     def close_for(self, seconds: float) -> None:
         """Close the gate for ``seconds`` from now (a 429's ``X-RateLimit-Reset``)."""

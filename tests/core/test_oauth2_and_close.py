@@ -94,6 +94,24 @@ async def test_calls_waiting_when_the_client_closes_raise_client_closed() -> Non
     assert not any(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
 
 
+async def test_closing_wakes_calls_parked_in_the_rate_gate_at_once() -> None:
+    # the gate is closed for a minute by a 429: close() must not leave them asleep that long
+    async def handler(request: web.Request) -> web.Response:
+        headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "60000"}
+        return web.json_response(
+            {"meta": {"status": 429}, "data": [], "fail": []}, status=429, headers=headers
+        )
+
+    async with local_server(handler) as url:
+        policy = mc.RetryPolicy(max_rate_limit_wait=600)
+        client = mc.MimecastClient(canary_hmac(), base_url=url, retry=policy, max_concurrency=2)
+        calls = [asyncio.ensure_future(client.request("/api/x")) for _ in range(4)]
+        await asyncio.sleep(0.2)  # the first call met the 429: all four wait in the gate
+        await client.close()
+        outcomes = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 2)
+    assert all(isinstance(outcome, mc.ClientClosedError) for outcome in outcomes), outcomes
+
+
 async def test_closing_while_calls_wait_for_a_token_raises_client_closed() -> None:
     async def handler(request: web.Request) -> web.Response:
         await asyncio.sleep(1.0 if request.path == "/oauth/token" else 0)

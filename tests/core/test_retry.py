@@ -173,3 +173,45 @@ async def test_gate_refuses_a_wait_longer_than_allowed() -> None:
     with pytest.raises(mc.RateLimitError) as caught:
         await gate.acquire()
     assert caught.value.retry_after == pytest.approx(30)
+
+
+async def test_a_late_answer_with_a_higher_remaining_does_not_reopen_the_budget() -> None:
+    """An answer counted before a newer one arrives after it: its count is stale."""
+    clock = FakeClock()
+    gate = RateGate(clock=clock, sleep=clock.sleep, max_wait=60)
+    await gate.acquire()
+    gate.release(RateLimitInfo(40, 39, 5.0), status=200)
+    for _ in range(7):
+        await gate.acquire()
+    for _ in range(6):  # six fast answers: 20 calls left in this window
+        gate.release(RateLimitInfo(40, 20, 5.0), status=200)
+    gate.release(RateLimitInfo(40, 38, 5.0), status=200)  # the slow one, counted first
+    assert await _sendable_now(gate) == 20  # not 38
+    clock.now += 5.0  # a reset interval later the quota may have grown back: believed again
+    for _ in range(20):
+        gate.release(RateLimitInfo(40, 30, 5.0), status=200)
+    assert await _sendable_now(gate) == 30
+
+
+async def _sendable_now(gate: RateGate) -> int:
+    """How many requests the gate lets through (and leaves in flight) before one must wait."""
+    sent = 0
+    while True:
+        task = asyncio.ensure_future(gate.acquire())
+        await asyncio.sleep(0)
+        if not task.done():
+            task.cancel()
+            return sent
+        sent += 1
+
+
+async def test_closing_the_gate_wakes_every_waiter_with_client_closed() -> None:
+    gate = RateGate(max_wait=600)  # real sleeps: only close() can end these waits in time
+    gate.close_for(300)
+    parked = [asyncio.ensure_future(gate.acquire()) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    gate.close()
+    outcomes = await asyncio.wait_for(asyncio.gather(*parked, return_exceptions=True), 1)
+    assert all(isinstance(outcome, mc.ClientClosedError) for outcome in outcomes)
+    with pytest.raises(mc.ClientClosedError):
+        await gate.acquire()

@@ -131,3 +131,36 @@ async def test_the_event_loop_runs_between_delivered_pages(ordered: bool) -> Non
                 ticker.cancel()
     assert len(seen) >= 30
     assert all(later > earlier for earlier, later in itertools.pairwise(seen))
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+@pytest.mark.parametrize("by_page", [False, True])
+async def test_aclose_from_another_task_stops_a_consumer_that_is_waiting(
+    ordered: bool, by_page: bool
+) -> None:
+    """A shutdown handler closing the stream must not leave its reader waiting forever."""
+    async with MimecastEmulator(seed=5, records=3_000, latency=0.05) as emu:
+        start, end = emu.time_range
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            stream = client.logs.ttp_url(
+                start=start, end=end, page_size=100, concurrency=4, ordered=ordered
+            )
+            received: list[Any] = []
+
+            async def read() -> None:
+                source = stream.pages() if by_page else stream
+                async for item in source:
+                    received.append(item)
+
+            reader = asyncio.ensure_future(read())
+            await asyncio.sleep(0.2)  # a few pages delivered, the reader waits for more
+            await stream.aclose()
+            with pytest.raises(mc.PaginationError, match="closed"):
+                await asyncio.wait_for(reader, 2)
+            assert received
+            resumed = client.logs.ttp_url(
+                start=start, end=end, page_size=100, concurrency=4, checkpoint=stream.checkpoint
+            )
+            rest = [record async for record in resumed]
+        delivered = len(received) if not by_page else sum(len(page) for page in received)
+        assert delivered + len(rest) == len(emu.expected("ttp_url", start, end))
