@@ -296,8 +296,8 @@ class RateGate:
             sleeper.cancel()
             if waiter in self._close_waiters:
                 self._close_waiters.remove(waiter)
-        if sleeper.done() and not sleeper.cancelled() and sleeper.exception() is not None:
-            raise sleeper.exception()  # type: ignore[misc]
+        if sleeper.done() and not sleeper.cancelled():
+            sleeper.result()  # raises what the injected sleep raised, if anything
 
     async def acquire(self) -> None:
         """Wait until a request may be sent, then reserve it. Pair with :meth:`release`.
@@ -344,6 +344,8 @@ class RateGate:
         if status == 429:
             reset = info.reset_after if info and info.reset_after is not None else None
             self.close_for(reset if reset is not None else 1.0)
+            # nothing was left; the count the probe brings after the reset is the fresh one
+            self._lowest, self._lowest_until = 0, self._closed_until
         elif info is not None and info.remaining is not None:
             budget = max(0, self._fresh_remaining(info) - self._in_flight)
             self._budget = budget

@@ -215,3 +215,16 @@ async def test_closing_the_gate_wakes_every_waiter_with_client_closed() -> None:
     assert all(isinstance(outcome, mc.ClientClosedError) for outcome in outcomes)
     with pytest.raises(mc.ClientClosedError):
         await gate.acquire()
+
+
+async def test_the_count_after_a_429_reset_is_believed_at_once() -> None:
+    clock = FakeClock()
+    gate = RateGate(clock=clock, sleep=clock.sleep, max_wait=60)
+    await gate.acquire()
+    gate.release(RateLimitInfo(40, 20, 5.0), status=200)  # a low count, holding for 5 s
+    await gate.acquire()
+    gate.release(RateLimitInfo(40, 0, 1.0), status=429)  # someone else used it up
+    await gate.acquire()  # the probe, once the 1 s reset has passed
+    assert clock.now == pytest.approx(1.0)
+    gate.release(RateLimitInfo(40, 30, 5.0), status=200)
+    assert await _sendable_now(gate) == 30  # not held at 20 for the rest of those 5 s
