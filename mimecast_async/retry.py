@@ -263,7 +263,7 @@ class RateGate:
         # earlier but received later carries a higher, stale count and must not reopen the budget
         self._lowest: int | None = None
         self._lowest_until = 0.0
-        self._closed = False
+        self._client_closed = False
         self._close_waiters: list[asyncio.Future[None]] = []  # sleepers woken only by close()
         self.waits = 0
         self.waited = 0.0
@@ -279,7 +279,7 @@ class RateGate:
 
     def close(self) -> None:
         """Wake every coroutine waiting here with ClientClosedError (the client was closed)."""
-        self._closed = True
+        self._client_closed = True
         for waiter in self._close_waiters:
             if not waiter.done():
                 waiter.set_result(None)
@@ -305,7 +305,7 @@ class RateGate:
         ClientClosedError when the client is (or gets) closed while waiting.
         """
         while True:
-            if self._closed:
+            if self._client_closed:
                 raise ClientClosedError("this MimecastClient is closed; create a new one")
             now = self._clock()
             if now < self._closed_until:

@@ -99,7 +99,7 @@ def read_body(raw: bytes) -> Any:
 
     MIMECAST_API.md §1.7: XSOAR (old), Rapid7, Sentinel v1 and Mimecast's own sample post
     ``str(payload)``, single quotes and ``True``/``False`` included, and Mimecast answers them.
-    ValueError (or UnicodeDecodeError) when the body is neither.
+    ValueError (UnicodeDecodeError is one) when the body is neither.
     """
     try:
         return json.loads(raw)
@@ -107,13 +107,13 @@ def read_body(raw: bytes) -> Any:
         text = raw.decode("utf-8")
         if not text.lstrip().startswith("{"):
             raise
-        try:
-            literal = ast.literal_eval(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            raise ValueError("neither JSON nor a Python dict literal") from None
-        if not isinstance(literal, dict):
-            raise ValueError("neither JSON nor a Python dict literal") from None
-        return literal
+    try:
+        literal = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        literal = None
+    if not isinstance(literal, dict):
+        raise ValueError("neither JSON nor a Python dict literal")
+    return literal
 
 
 #: The most the emulator wakes early for its timers' lateness: timer granularity, not load.
@@ -383,7 +383,7 @@ class EmulatorApp:
     async def _discover(self, request: web.Request, headers: dict[str, str]) -> web.Response:
         try:
             payload = read_body(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        except ValueError:
             return _error(400, "err_bad_request", "request body is not valid JSON", headers)
         items = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(items, list) or not items or not isinstance(items[0], dict):
