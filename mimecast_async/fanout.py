@@ -11,9 +11,12 @@ How a pull of ``[start, end)`` is split, and why:
   under ``CHUNK_PAGES`` pages at the density of the page where the cut is made, plus the rest as
   one slice that is cut again, with its own density, when it is read. Any slice is also cut, into
   one piece per idle cursor, whenever a cursor has nothing to do, and as soon as a page shows
-  that it holds more than 1.5 cursors' share of the pages left (a burst would otherwise keep one
+  that it holds more than one cursor's share of the pages left (a burst would otherwise keep one
   cursor busy long after the others): into pieces of about one share, sized by the density
-  where the cut is made. Each piece starts with that density as its estimate.
+  where the cut is made. Each piece starts with that density as its estimate. Ordered, a slice
+  waiting behind the one being delivered is cut so only at 1.5 shares (it is cut after
+  ``CHUNK_PAGES`` pages anyway), and the slice being delivered into pieces down to two pages:
+  every record read after it waits for it.
 * Cursors are not tied to slices: after every page a cursor chooses again (a slice keeps its
   page token between pages), so the pieces cut off a slow slice go to the next free cursor and
   no cursor waits while holding work. Unordered, it takes the slice with the most pages left;
@@ -93,11 +96,17 @@ DECODED_PAGES = 2
 #: one, whose pages wait decoded, and only when its consumer is slower than its cursors.
 ORDERED_BUFFER_PAGES = 4 * CHUNK_PAGES
 UNORDERED_BUFFER_PAGES = 2 * CHUNK_PAGES
-#: A slice holding more than this many times its share of the pages left (the pages every
-#: unfinished slice holds, over the cursors) is cut before it becomes the one cursor still busy.
-_STRAGGLER = 1.5
-#: The smallest piece such a cut makes, in pages (each piece ends in a partial page).
+#: A slice holding more than its share of the pages left (the pages every unfinished slice
+#: holds, over the cursors) is cut before it becomes the one cursor still busy. An ordered
+#: slice that is not being delivered waits for 1.5 shares: it is cut after ``CHUNK_PAGES``
+#: pages anyway, and every extra piece ends in one more partial page.
+_STRAGGLER = 1.0
+_WAITING_STRAGGLER = 1.5
+#: The smallest piece such a cut makes, in pages (each piece ends in a partial page). The slice
+#: being delivered in order is cut down to smaller pieces: every record read after it waits
+#: for it, so it must not be the last slice still read.
 _MIN_PIECE_PAGES = 4.0
+_MIN_HEAD_PIECE_PAGES = 2.0
 #: Cursors of an ordered stream choose among this many of the oldest unread slices per cursor.
 _CLAIM_WINDOW = 4
 #: Pages aimed for per piece when a slice is cut: each piece ends in a partial page, so aim a
@@ -860,14 +869,23 @@ class LogStream(Generic[T]):
     def _balance_pieces(self, slot: _Slot) -> int:
         """Pieces to cut ``slot`` into so that it does not finish long after the others.
 
-        A slice is read by one cursor at a time, so one that holds several cursors' share of
-        the pages left (a burst of traffic in a quiet day) would keep one cursor busy while the
-        rest idle: it is cut, as soon as its density shows it, into pieces of about one share.
+        A slice is read by one cursor at a time, so one that holds more than its share of the
+        pages left (a burst of traffic in a quiet day) would keep one cursor busy while the rest
+        idle: it is cut, as soon as its density shows it, into pieces of about one share. In
+        ordered mode the slice being delivered matters most (everything read after it waits
+        for it, and is delivered in one rush at the end if it finishes last), so it is cut into
+        smaller pieces; a slice waiting behind it only once it holds 1.5 shares.
         """
         if self.concurrency == 1:
             return 1
+        straggler, min_piece = _STRAGGLER, _MIN_PIECE_PAGES
+        if self.ordered:
+            if self._order and self._order[0] is slot:
+                min_piece = _MIN_HEAD_PIECE_PAGES
+            else:
+                straggler = _WAITING_STRAGGLER
         estimate = self._pages_left(slot)
-        if estimate < 2 * _MIN_PIECE_PAGES:
+        if estimate < 2 * min_piece:
             return 1
         left = estimate + sum(
             self._pages_left(other)
@@ -875,9 +893,9 @@ class LogStream(Generic[T]):
             if other is not slot and other.state != FINISHED
         )
         share = left / self.concurrency
-        if estimate <= _STRAGGLER * share:
+        if estimate <= straggler * share:
             return 1
-        return min(self.concurrency, round(estimate / share), int(estimate / _MIN_PIECE_PAGES))
+        return min(self.concurrency, max(2, round(estimate / share)), int(estimate / min_piece))
 
     def _must_bound(self, slot: _Slot) -> bool:
         """Whether ``slot`` must be cut to keep ordered buffering bounded.

@@ -54,6 +54,7 @@ class _Engine:
     def __init__(self, emulator: MimecastEmulator) -> None:
         self._operations = emulator._operations()
         self.requests = 0
+        self.last_answer = 0.0
 
     async def call(
         self,
@@ -66,6 +67,7 @@ class _Engine:
     ) -> ApiResponse:
         self.requests += 1
         await asyncio.sleep(1.0)
+        self.last_answer = asyncio.get_running_loop().time()
         result = self._operations[path](list(data or []), dict(meta or {}))
         body = encode(envelope(result.data, result.fail, pagination=result.pagination))
         return ApiResponse(decode_envelope(body, item_type), 200, {}, b"", None, None)
@@ -81,6 +83,9 @@ class VirtualPull:
     records: int
     rounds: float  # virtual seconds: the pull's length in request latencies
     requests: int
+    # records delivered at the virtual time of the last answer or later: what waited for the
+    # slice finished last (in real time, the consumer delivers them after the pull is over)
+    delivered_at_end: int
 
 
 def pull_in_virtual_time(
@@ -113,11 +118,12 @@ def pull_in_virtual_time(
             ordered=ordered,
             checkpoint=resume,
         )
-        return len([record async for record in stream])
+        moments = [loop.now async for _record in stream]
+        return len(moments), sum(moment >= engine.last_answer for moment in moments)
 
     loop = VirtualLoop()
     try:
-        records = loop.run_until_complete(pull())
+        records, at_end = loop.run_until_complete(pull())
     finally:
         loop.close()
-    return VirtualPull(records, loop.now, engine.requests)
+    return VirtualPull(records, loop.now, engine.requests, at_end)
