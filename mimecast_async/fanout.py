@@ -1034,6 +1034,11 @@ class LogStream(Generic[T]):
         else:
             # a whole number of pages each, less a quarter, as for CHUNK_PAGES pieces
             piece_pages, pieces = max(1.0, round(estimate / shared)) - 0.25, shared
+            if self.ordered and piece_pages > _PIECE_PAGES:
+                # ordered, no bigger than CHUNK_PAGES pieces next to the cut, then the rest as
+                # one slice: the helpers read the records delivered next, instead of records
+                # spread over the window that would wait (packed) for them
+                piece_pages, pieces = _PIECE_PAGES, shared + 1
         # pieces sized by the density where the cut is made; the last one takes the rest and
         # is cut again, with its own density, if it turns out to hold more
         span = timedelta(seconds=piece_pages * self.page_size / rate)
