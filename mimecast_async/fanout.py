@@ -2,21 +2,21 @@
 
 How a pull of ``[start, end)`` is split, and why:
 
-* The window starts as ``2 x concurrency`` equal time slices (whole seconds; one slice for a
-  single cursor, since every slice ends in a partial page). Traffic is rarely even (a phishing
-  wave puts most of a day's clicks in one hour), so a slice is also split *while it is read*:
-  the cursor cuts it at the timestamp it reached, keeps what it read, and queues the unread
-  remainder as new slices. In ordered mode every slice but the one being delivered is cut after
-  ``CHUNK_PAGES`` pages (that bounds memory), into up to ``concurrency`` pieces of a little
-  under ``CHUNK_PAGES`` pages at the density of the page where the cut is made, plus the rest as
-  one slice that is cut again, with its own density, when it is read. Any slice is also cut, into
-  one piece per idle cursor, whenever a cursor has nothing to do, and as soon as a page shows
-  that it holds more than one cursor's share of the pages left (a burst would otherwise keep one
-  cursor busy long after the others): into pieces of about one share, sized by the density
-  where the cut is made. Each piece starts with that density as its estimate. Ordered, a slice
-  waiting behind the one being delivered is cut so only at 1.5 shares (it is cut after
-  ``CHUNK_PAGES`` pages anyway), and the slice being delivered into pieces down to two pages:
-  every record read after it waits for it.
+* The window starts as one equal time slice per cursor, two per cursor when ordered (whole
+  seconds; every slice ends in a partial page, so no more than that). Traffic is rarely even (a
+  phishing wave puts most of a day's clicks in one hour), so a slice is also split *while it is
+  read*: the cursor cuts it at the timestamp it reached, keeps what it read, and queues the
+  unread remainder as new slices. In ordered mode every slice but the one being delivered is cut
+  after ``CHUNK_PAGES`` pages (that bounds memory), into up to ``concurrency`` pieces of a
+  little under ``CHUNK_PAGES`` pages at the density of the page where the cut is made, plus the
+  rest as one slice that is cut again, with its own density, when it is read. Any slice is also
+  cut, into one piece per idle cursor, whenever a cursor has nothing to do, and as soon as a
+  page shows that it holds more than one cursor's share of the pages left (a burst would
+  otherwise keep one cursor busy long after the others): into pieces of about one share, sized
+  by the density where the cut is made. Each piece starts with that density as its estimate.
+  Ordered, a slice waiting behind the one being delivered is cut so only at 1.5 shares (it is
+  cut after ``CHUNK_PAGES`` pages anyway), and the slice being delivered into pieces down to two
+  pages: every record read after it waits for it.
 * Cursors are not tied to slices: after every page a cursor chooses again (a slice keeps its
   page token between pages), so the pieces cut off a slow slice go to the next free cursor and
   no cursor waits while holding work. Unordered, it takes the slice with the most pages left;
@@ -191,9 +191,14 @@ def initial_segments(start: datetime, end: datetime, pieces: int) -> list[Segmen
     return split_segment(Segment(start, end), pieces)
 
 
-def _initial_pieces(concurrency: int) -> int:
-    """One slice for one cursor (each extra slice ends in a partial page), else two per cursor."""
-    return 1 if concurrency == 1 else 2 * concurrency
+def _initial_pieces(concurrency: int, ordered: bool) -> int:
+    """One slice per cursor (each extra slice ends in a partial page); ordered, two per cursor.
+
+    An unordered cursor's slice is cut for the others as soon as it proves to hold more than
+    its share. Ordered, the slices ahead of the one being delivered are cut after
+    ``CHUNK_PAGES`` pages anyway, and twice as many starting points find a burst sooner.
+    """
+    return concurrency * (2 if ordered and concurrency > 1 else 1)
 
 
 def _in_order(
@@ -371,7 +376,9 @@ class LogStream(Generic[T]):
                 )
             segments = list(checkpoint.segments)
         else:
-            segments = initial_segments(self.start, self.end, _initial_pieces(concurrency))
+            segments = initial_segments(
+                self.start, self.end, _initial_pieces(concurrency, self.ordered)
+            )
         self._timestamp = operator.attrgetter(spec.timestamp)
         self._decode_type, self._extract = (
             nested_items(spec.collection, spec.record_type)
