@@ -13,10 +13,12 @@ How a pull of ``[start, end)`` is split, and why:
   cut, into one piece per idle cursor, whenever a cursor has nothing to do, and as soon as a
   page shows that it holds more than one cursor's share of the pages left (a burst would
   otherwise keep one cursor busy long after the others): into pieces of about one share, sized
-  by the density where the cut is made. Each piece starts with that density as its estimate.
-  Ordered, a slice waiting behind the one being delivered is cut so only at 1.5 shares (it is
-  cut after ``CHUNK_PAGES`` pages anyway), and the slice being delivered into pieces down to two
-  pages: every record read after it waits for it.
+  by the density where the cut is made (ordered and oldest first: pieces of at most
+  ``CHUNK_PAGES`` pages next to the cut, so the helpers read what is delivered next, then the
+  rest as one slice). Each piece starts with that density as its estimate. Ordered, a slice
+  waiting behind the one being delivered is cut so only at 1.5 shares (it is cut after
+  ``CHUNK_PAGES`` pages anyway), and the slice being delivered already once it holds four pages:
+  every record read after it waits for it.
 * Cursors are not tied to slices: after every page a cursor chooses again (a slice keeps its
   page token between pages), so the pieces cut off a slow slice go to the next free cursor and
   no cursor waits while holding work. Unordered, it takes the slice with the most pages left;
@@ -1041,10 +1043,11 @@ class LogStream(Generic[T]):
         else:
             # a whole number of pages each, less a quarter, as for CHUNK_PAGES pieces
             piece_pages, pieces = max(1.0, round(estimate / shared)) - 0.25, shared
-            if self.ordered and piece_pages > _PIECE_PAGES:
-                # ordered, no bigger than CHUNK_PAGES pieces next to the cut, then the rest as
-                # one slice: the helpers read the records delivered next, instead of records
-                # spread over the window that would wait (packed) for them
+            if self.ordered and slot.direction > 0 and piece_pages > _PIECE_PAGES:
+                # ordered oldest first, no bigger than CHUNK_PAGES pieces next to the cut, then
+                # the rest as one slice: the helpers read the records delivered next, instead of
+                # records spread over the window that would wait (packed) for them. (Newest
+                # first, the pieces next to the cut are delivered last: even pieces.)
                 piece_pages, pieces = _PIECE_PAGES, shared + 1
         # pieces sized by the density where the cut is made; the last one takes the rest and
         # is cut again, with its own density, if it turns out to hold more

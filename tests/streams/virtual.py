@@ -97,21 +97,23 @@ def pull_in_virtual_time(
     ordered: bool,
     page_size: int,
     checkpoint: Callable[[LogStream[Any]], Checkpoint] | None = None,
+    log: str = "ttp_url",
 ) -> VirtualPull:
-    """Pull ``ttp_url`` records of ``[start, end)``; ``checkpoint`` builds one to resume from."""
+    """Pull ``log`` records of ``[start, end)``; ``checkpoint`` builds one to resume from.
+
+    ``log`` is a key of ``LOG_SPECS``: ``search`` and ``audit`` page newest first.
+    """
     engine = _Engine(emulator)
     client: Any = _Client(engine)
     options: dict[str, Any] = {"start": start, "end": end, "page_size": page_size}
 
-    async def pull() -> int:
+    async def pull() -> tuple[int, int]:
         resume = (
-            checkpoint(LogStream(client, LOG_SPECS["ttp_url"], {}, **options))
-            if checkpoint
-            else None
+            checkpoint(LogStream(client, LOG_SPECS[log], {}, **options)) if checkpoint else None
         )
         stream: LogStream[Any] = LogStream(
             client,
-            LOG_SPECS["ttp_url"],
+            LOG_SPECS[log],
             {},
             **options,
             concurrency=concurrency,
