@@ -883,15 +883,18 @@ class LogStream(Generic[T]):
         idle: it is cut, as soon as its density shows it, into pieces of about one share. In
         ordered mode the slice being delivered matters most (everything read after it waits
         for it, and is delivered in one rush at the end if it finishes last), so it is cut into
-        smaller pieces; a slice waiting behind it only once it holds 1.5 shares.
+        smaller pieces when it streams oldest first; a slice waiting behind it (or a newest-first
+        head, delivered only once finished) only once it holds 1.5 shares.
         """
         if self.concurrency == 1:
             return 1
         straggler, min_piece = _STRAGGLER, _MIN_PIECE_PAGES
         if self.ordered:
-            if self._order and self._order[0] is slot:
+            if self._order and self._order[0] is slot and slot.direction > 0:
                 min_piece = _MIN_HEAD_PIECE_PAGES
             else:
+                # a newest-first head is delivered only once finished, its pieces before it:
+                # it waits like the rest (measured: cutting it sooner costs rounds)
                 straggler = _WAITING_STRAGGLER
         estimate = self._pages_left(slot)
         if estimate < 2 * min_piece:

@@ -104,18 +104,26 @@ def test_an_unordered_pull_starts_one_slice_per_cursor() -> None:
 
 
 @pytest.mark.parametrize(
-    ("log", "records", "page_size"), [("search", 100_000, 100), ("audit", 20_000, 20)]
+    ("log", "records", "page_size", "seed", "factor"),
+    [
+        ("search", 100_000, 100, 11, 1.75),
+        ("audit", 20_000, 20, 11, 1.75),
+        ("search", 20_000, 20, 3, 3),
+    ],
 )
 def test_an_ordered_newest_first_pull_keeps_its_cursors_busy(
-    log: str, records: int, page_size: int
+    log: str, records: int, page_size: int, seed: int, factor: float
 ) -> None:
     """Newest first, the pieces next to a cut are delivered last, so they are cut evenly.
 
     Cutting them like an oldest-first slice (a few small pieces at the cut, then the rest)
     left the oldest part as one slice to deliver first, cut again at every page while the
-    buffer was full: 464 and 307 rounds for these pulls, where even pieces take 196 and 164.
+    buffer was full: 464 and 307 rounds for the first two pulls, where even pieces take 196
+    and 164. A newest-first slice being delivered is only delivered once finished, so it is
+    not cut sooner than the slices waiting behind it: doing so took the third pull (a slow
+    case, 334 rounds) to 449.
     """
-    emulator = MimecastEmulator(seed=11, records=records)
+    emulator = MimecastEmulator(seed=seed, records=records)
     start, end = emulator.time_range
     pull = pull_in_virtual_time(
         emulator,
@@ -127,4 +135,4 @@ def test_an_ordered_newest_first_pull_keeps_its_cursors_busy(
         log=log,
     )
     assert pull.records == records
-    assert pull.rounds <= 1.75 * records / page_size / 8, pull
+    assert pull.rounds <= factor * records / page_size / 8, pull
