@@ -16,10 +16,19 @@ import pytest
 
 from mimecast_async.checkpoint import Checkpoint, Segment
 from mimecast_async.testing import MimecastEmulator
-from tests.streams.virtual import pull_in_virtual_time
+from tests.streams.virtual import VirtualPull, pull_in_virtual_time
 
 RECORDS = 20_000
 PAGE_SIZE = 100
+
+
+def _whole_range(seed: int, records: int, **options: Any) -> VirtualPull:
+    """Pull every record of an emulator's time range in virtual time (and check the count)."""
+    emulator = MimecastEmulator(seed=seed, records=records)
+    start, end = emulator.time_range
+    pull = pull_in_virtual_time(emulator, start=start, end=end, **options)
+    assert pull.records == records
+    return pull
 
 
 @pytest.mark.parametrize(
@@ -29,17 +38,7 @@ PAGE_SIZE = 100
 def test_an_uneven_week_keeps_every_cursor_busy(
     concurrency: int, ordered: bool, efficiency: float
 ) -> None:
-    emulator = MimecastEmulator(seed=1, records=RECORDS)
-    start, end = emulator.time_range
-    pull = pull_in_virtual_time(
-        emulator,
-        start=start,
-        end=end,
-        concurrency=concurrency,
-        ordered=ordered,
-        page_size=PAGE_SIZE,
-    )
-    assert pull.records == RECORDS
+    pull = _whole_range(1, RECORDS, concurrency=concurrency, ordered=ordered, page_size=PAGE_SIZE)
     ideal = math.ceil(RECORDS / PAGE_SIZE) / concurrency
     assert ideal / pull.rounds >= efficiency, pull
 
@@ -71,15 +70,10 @@ def test_the_slice_being_delivered_does_not_finish_last_alone() -> None:
     On the emulator's day with a burst minute, that slice used to be read by one cursor to the
     very end (it never held 1.5 shares of the pages left), so 75 pages of later records waited
     for it and were delivered only after the last answer: in real time, 50-90 ms of unpacking
-    and yielding once the pull was over. It is now cut like any straggler, at one share and
-    into pieces down to two pages.
+    and yielding once the pull was over. It is now cut like any straggler, at one share, and
+    already once it holds four pages.
     """
-    emulator = MimecastEmulator(seed=1, records=100_000)
-    start, end = emulator.time_range
-    pull = pull_in_virtual_time(
-        emulator, start=start, end=end, concurrency=8, ordered=True, page_size=500
-    )
-    assert pull.records == 100_000
+    pull = _whole_range(1, 100_000, concurrency=8, ordered=True, page_size=500)
     assert pull.delivered_at_end <= 2 * 8 * 500, pull  # two pages per cursor (was 75 pages)
     assert pull.rounds <= 30, pull
 
@@ -91,15 +85,10 @@ def test_an_unordered_pull_starts_one_slice_per_cursor() -> None:
     cursor costs 214-226 (218 on average), because an unordered slice is cut for the other
     cursors as soon as it holds more than its share.
     """
-    requests = []
-    for seed in range(1, 5):
-        emulator = MimecastEmulator(seed=seed, records=100_000)
-        start, end = emulator.time_range
-        pull = pull_in_virtual_time(
-            emulator, start=start, end=end, concurrency=8, ordered=False, page_size=500
-        )
-        assert pull.records == 100_000
-        requests.append(pull.requests)
+    requests = [
+        _whole_range(seed, 100_000, concurrency=8, ordered=False, page_size=500).requests
+        for seed in range(1, 5)
+    ]
     assert sum(requests) <= 4 * 220, requests
 
 
@@ -123,16 +112,5 @@ def test_an_ordered_newest_first_pull_keeps_its_cursors_busy(
     not cut sooner than the slices waiting behind it: doing so took the third pull (a slow
     case, 334 rounds) to 449.
     """
-    emulator = MimecastEmulator(seed=seed, records=records)
-    start, end = emulator.time_range
-    pull = pull_in_virtual_time(
-        emulator,
-        start=start,
-        end=end,
-        concurrency=8,
-        ordered=True,
-        page_size=page_size,
-        log=log,
-    )
-    assert pull.records == records
+    pull = _whole_range(seed, records, concurrency=8, ordered=True, page_size=page_size, log=log)
     assert pull.rounds <= factor * records / page_size / 8, pull
