@@ -9,7 +9,8 @@ median of several repetitions, shown with min and max; every ratio is computed f
 Scenarios (see the issue "Benchmarks" and README "Benchmarks"):
 
 1. latency-bound pull: 50 ms per request, page size 500, baseline vs concurrency 1..32 vs ideal;
-2. CPU-bound pull (no latency): client CPU seconds per 100k records, baseline / SDK / floor;
+2. CPU-bound pull (no latency): client CPU seconds per 100k records, baseline / SDK / floor
+   (5 repetitions; quick: 2);
 3. memory: peak RSS of ordered pulls of 100k, 1M and 3M (quick: 100k, 1M) records at c=8;
 4. rate limits: a pull needing 300 requests under 60 requests / 10 s (quick: 60 under 20 / 5 s);
 5. signing and envelope overhead, with timeit.
@@ -644,7 +645,9 @@ def main() -> int:
         20_000 if quick else 100_000, reps, concurrencies, (8,) if quick else (4, 8, 16, 32)
     )
     with emulator(100_000) as emu:
-        data["cpu"] = scenario_cpu(emu, reps if quick else max(reps, 5))
+        # quick: two rounds of the ten CPU clients (the longest part of a quick run)
+        cpu_reps = (args.reps or 2) if quick else max(reps, 5)
+        data["cpu"] = scenario_cpu(emu, cpu_reps)
         data["micro"] = scenario_micro(emu)
         data["memory"] = scenario_memory(
             data["cpu"]["default"]["sdk8"],
