@@ -889,13 +889,12 @@ class LogStream(Generic[T]):
         if self.concurrency == 1:
             return 1
         straggler, min_piece = _STRAGGLER, _MIN_PIECE_PAGES
-        if self.ordered:
-            if self._order and self._order[0] is slot and slot.direction > 0:
-                min_piece = _MIN_HEAD_PIECE_PAGES
-            else:
-                # a newest-first head is delivered only once finished, its pieces before it:
-                # it waits like the rest (measured: cutting it sooner costs rounds)
-                straggler = _WAITING_STRAGGLER
+        if self._waits(slot):
+            # behind the slice being delivered, or a newest-first head (delivered only once
+            # finished, its pieces before it; measured: cutting it sooner costs rounds)
+            straggler = _WAITING_STRAGGLER
+        elif self.ordered:
+            min_piece = _MIN_HEAD_PIECE_PAGES
         estimate = self._pages_left(slot)
         if estimate < 2 * min_piece:
             return 1
