@@ -28,6 +28,9 @@ def test_timeline_bounds_match_brute_force(
     timeline = Timeline(START, WEEK, records, seed)
     seconds = [timeline.second(i) for i in range(records)]
     assert seconds == sorted(seconds)
+    # the emulator's page-at-a-time path agrees with the per-record one, in either order
+    assert timeline.seconds(range(records)) == seconds
+    assert timeline.seconds(range(records - 1, -1, -1)) == seconds[::-1]
     assert seconds[0] >= START and seconds[-1] < START + WEEK
     low, high = timeline.bounds(START + a, START + b, inclusive_end=inclusive)
     brute = [
@@ -59,6 +62,25 @@ def test_selection_indexes_match_brute_force(low: int, span: int, residues: set[
     brute = [i for i in range(low, low + span) if i % PROFILE_COUNT in residues]
     assert selection.total == len(brute)
     assert [selection.index(p) for p in range(selection.total)] == brute
+    assert selection.indices(range(selection.total)) == brute
+    everything = Selection(low, low + span, list(range(PROFILE_COUNT)))  # no filter
+    assert everything.indices(range(everything.total)) == list(range(low, low + span))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**16), first=st.integers(0, 4_000), oldest_first=st.booleans())
+def test_pages_are_the_records_one_by_one(seed: int, first: int, oldest_first: bool) -> None:
+    sources = build_sources(seed, 5_000, START, WEEK)
+    for name, source in sources.items():
+        filters = {"route": "inbound"} if name == "ttp_url" else {}
+        selection = source.select(START, START + WEEK, filters, inclusive_end=True)
+        stop = min(first + 500, selection.total)
+        page = source.page(selection, first, stop, oldest_first=oldest_first)
+        if oldest_first:
+            positions = range(first, stop)
+        else:
+            positions = range(selection.total - 1 - first, selection.total - 1 - stop, -1)
+        assert page == [source.record(selection.index(p)) for p in positions]
 
 
 def test_records_are_deterministic_and_unique() -> None:
