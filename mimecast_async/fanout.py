@@ -3,7 +3,11 @@
 How a pull of ``[start, end)`` is split, and why:
 
 * The window starts as one equal time slice per cursor, two per cursor when ordered (whole
-  seconds; every slice ends in a partial page, so no more than that). Traffic is rarely even (a
+  seconds; every slice ends in a partial page, so no more than that). When the client's rate
+  gate sends the first request alone (no answer has shown the quota yet), the other cursors
+  wait for its page instead of queueing behind it, and the slices nobody has started are cut
+  again at that page's density into whole pages less a quarter (``whole_page_slices``): their
+  last pages are then nearly full wherever the density holds. Traffic is rarely even (a
   phishing wave puts most of a day's clicks in one hour), so a slice is also split *while it is
   read*: the cursor cuts it at the timestamp it reached, keeps what it read, and queues the
   unread remainder as new slices. In ordered mode every slice but the one being delivered is cut
@@ -114,6 +118,8 @@ _CLAIM_WINDOW = 4
 #: Pages aimed for per piece when a slice is cut: each piece ends in a partial page, so aim a
 #: little under a whole number of pages (the density estimate is never exact).
 _PIECE_PAGES = CHUNK_PAGES - 0.25
+#: Less than this many pages left over after whole-page slices is not a slice of its own.
+_REST_PAGES = 0.05
 MAX_CONCURRENCY = 64
 _SECOND = timedelta(seconds=1)
 _ZERO = timedelta(0)
@@ -174,6 +180,23 @@ def split_near(segment: Segment, span: timedelta, pieces: int, at_end: bool) -> 
                 break
             bounds.append(bound)
     return split_at(segment, bounds)
+
+
+def whole_page_slices(segment: Segment, count: int, rate: float, page_size: int) -> list[Segment]:
+    """``segment`` (``count`` starting slices no cursor has read) cut again at a known density.
+
+    Every slice ends in a partial page, so slices of equal time waste half a request each on
+    average. At ``rate`` records per second, each slice here holds a whole number of pages
+    less a quarter (about what ``count`` slices would hold), the last one the rest: their last
+    pages are nearly full wherever the density holds.
+    """
+    pages = rate * (segment.end - segment.start).total_seconds() / page_size
+    piece = max(1.0, round(pages / count)) - (CHUNK_PAGES - _PIECE_PAGES)
+    pieces = math.floor(pages / piece)
+    if pages - pieces * piece > _REST_PAGES:
+        pieces += 1  # the rest, a slice of its own
+    span = timedelta(seconds=piece * page_size / rate)
+    return split_near(segment, span, max(1, pieces), at_end=False)
 
 
 def split_at(segment: Segment, bounds: list[datetime]) -> list[Segment]:
@@ -407,6 +430,9 @@ class LogStream(Generic[T]):
         # how many of the oldest unread slots an ordered cursor may choose from
         self._window = _CLAIM_WINDOW * concurrency
         self._failure: BaseException | None = None
+        # set at the start when the client's gate lets one request go alone: one cursor reads
+        # the first page while the others wait, then the slices nobody started are sized by it
+        self._first_page = False
         self._packing_scheduled = False
         self._started = False
         self._closed = False
@@ -510,6 +536,7 @@ class LogStream(Generic[T]):
         if self._started or self._closed:
             raise PaginationError("this stream was already iterated or closed; create a new one")
         self._started = True
+        self._first_page = self.concurrency > 1 and self._client.engine.gate.admits_one
         self._workers = [asyncio.ensure_future(self._worker()) for _ in range(self.concurrency)]
         try:
             while True:
@@ -676,6 +703,11 @@ class LogStream(Generic[T]):
         """
         try:
             while True:
+                if self._first_page and self._in_flight:
+                    # the gate sends one request until an answer shows the quota: rather than
+                    # queue behind it with slices of equal time, wait for its page's density
+                    await self._signal.wait()
+                    continue
                 slot, starved = self._claim()
                 if slot is None:
                     if not self._busy():
@@ -767,6 +799,13 @@ class LogStream(Generic[T]):
             self._seen_seconds += seconds
             if not (self._inclusive_low and self._inclusive_high):
                 self._learn_inclusive(slot, stamps)
+        if self._first_page:
+            self._first_page = False
+            if len(stamps) == self.page_size and slot.rate is not None:
+                self._size_unread(slot.rate)  # the density of a full page
+            elif stamps and not page.next_token:  # the whole slice: its own density
+                span = (slot.segment.end - slot.segment.start).total_seconds()
+                self._size_unread(len(stamps) / max(span, 1.0))
         records = self._owned(slot, page.items, stamps)
         next_token = page.next_token
         segment = slot.segment
@@ -803,6 +842,43 @@ class LogStream(Generic[T]):
             )
         slot.seen.add(next_token)
         slot.token = next_token
+
+    def _size_unread(self, rate: float) -> None:
+        """Cut the starting slices no cursor has read again, into whole pages at ``rate``.
+
+        Each run of two or more adjacent such slices is cut as one (a resumed checkpoint may
+        leave gaps; a lone slice would only gain a slice): see :func:`whole_page_slices`.
+        """
+        order: list[_Slot] = []
+        run: list[_Slot] = []
+
+        def flush() -> None:
+            if len(run) > 1:
+                whole = Segment(run[0].segment.start, run[-1].segment.end)
+                for part in whole_page_slices(whole, len(run), rate, self.page_size):
+                    new_slot = _Slot(part)
+                    new_slot.rate = rate
+                    new_slot.left = self._span_pages(new_slot, rate)
+                    order.append(new_slot)
+            else:
+                order.extend(run)
+            run.clear()
+
+        for slot in self._order:
+            fresh = (
+                slot.state == PENDING
+                and slot.item is None
+                and slot.segment.skip_at is None
+                and not slot.chunks
+            )
+            if not fresh or (run and run[-1].segment.end != slot.segment.start):
+                flush()
+            if fresh:
+                run.append(slot)
+            else:
+                order.append(slot)
+        flush()
+        self._order[:] = order
 
     def _waits(self, slot: _Slot) -> bool:
         """Whether the pages of ``slot`` wait for older slices (and may be packed).

@@ -277,6 +277,15 @@ class RateGate:
     def in_flight(self) -> int:
         return self._in_flight
 
+    @property
+    def admits_one(self) -> bool:
+        """Whether the next request goes alone: no answer has shown the quota yet, or it ran out.
+
+        Callers with many requests to send can use that round trip (a log stream sizes its
+        slices from the first page).
+        """
+        return self._budget is not None and self._budget <= 1
+
     def close(self) -> None:
         """Wake every coroutine waiting here with ClientClosedError (the client was closed)."""
         self._client_closed = True

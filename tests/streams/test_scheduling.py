@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 import mimecast_async as mc
-from mimecast_async.checkpoint import Checkpoint
-from mimecast_async.fanout import ORDERED_BUFFER_PAGES, UNORDERED_BUFFER_PAGES
+from mimecast_async.checkpoint import Checkpoint, Segment
+from mimecast_async.fanout import (
+    ORDERED_BUFFER_PAGES,
+    UNORDERED_BUFFER_PAGES,
+    LogStream,
+    whole_page_slices,
+)
+from mimecast_async.resources.logs import LOG_SPECS
 from mimecast_async.testing import MimecastEmulator
 from tests.streams.conftest import (
     SLOW_CONCURRENCY,
@@ -22,6 +28,7 @@ from tests.streams.conftest import (
     stamp_of,
     wire_stamp,
 )
+from tests.streams.virtual import _Client, _Engine
 
 
 @pytest.mark.parametrize("name", ["ttp_url", "audit"])
@@ -164,3 +171,66 @@ async def test_aclose_from_another_task_stops_a_consumer_that_is_waiting(
             rest = [record async for record in resumed]
         delivered = len(received) if not by_page else sum(len(page) for page in received)
         assert delivered + len(rest) == len(emu.expected("ttp_url", start, end))
+
+
+@pytest.mark.parametrize(
+    ("records_per_second", "count", "expected"),
+    [
+        (0.1, 16, [5.75] * 17 + [2.41]),  # 6.26 pages each at equal time: 6 pages less a quarter
+        (0.01, 16, [0.75] * 13 + [0.27]),  # under a page each: pieces of three quarters
+        (500.0, 4, None),  # a burst's density: about ``count`` slices still, not thousands
+    ],
+)
+def test_starting_slices_are_cut_into_whole_pages_at_the_first_density(
+    records_per_second: float, count: int, expected: list[float] | None
+) -> None:
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    whole = Segment(start, start + timedelta(seconds=count * 31_300))
+    parts = whole_page_slices(whole, count, records_per_second, 500)
+    assert parts[0].start == whole.start and parts[-1].end == whole.end
+    assert all(a.end == b.start for a, b in itertools.pairwise(parts))
+    pages = [
+        round(records_per_second * (part.end - part.start).total_seconds() / 500, 2)
+        for part in parts
+    ]
+    if expected is None:
+        assert count <= len(parts) <= 2 * count + 1, pages
+    else:
+        assert pages == pytest.approx(expected, abs=0.01)
+
+
+def test_only_adjacent_unread_starting_slices_are_cut_again() -> None:
+    """A resumed checkpoint's gaps stay gaps, and a segment with a skip list stays as it is."""
+    emulator = MimecastEmulator(seed=1, records=1_000)
+    start = emulator.time_range[0]
+    hour = timedelta(hours=1)
+
+    def at(hours: int) -> datetime:
+        return start + hours * hour
+
+    segments = [
+        Segment(at(0), at(1)),
+        Segment(at(1), at(2)),
+        Segment(at(2), at(3)),
+        Segment(at(5), at(6)),  # after a gap: its own run, of one, kept
+        Segment(at(6), at(7), at(6), Counter({"digest": 1})),  # records already delivered
+        Segment(at(7), at(8)),
+        Segment(at(8), at(9)),
+    ]
+    client: Any = _Client(_Engine(emulator))
+    probe: Any = LogStream(client, LOG_SPECS["ttp_url"], {}, start=at(0), end=at(9))
+    checkpoint = Checkpoint(kind="ttp_url", query=probe.query, segments=segments)
+    stream: Any = LogStream(
+        client, LOG_SPECS["ttp_url"], {}, start=at(0), end=at(9), checkpoint=checkpoint
+    )
+    stream._size_unread(500 / 600)  # a page every ten minutes: 6 pages an hour
+    cut = [slot.segment for slot in stream._order]
+    piece = timedelta(seconds=3450)  # 5.75 pages: three of them, then the rest
+    assert [(part.start, part.end) for part in cut if part.end <= at(3)] == [
+        (at(0), at(0) + piece),
+        (at(0) + piece, at(0) + 2 * piece),
+        (at(0) + 2 * piece, at(0) + 3 * piece),
+        (at(0) + 3 * piece, at(3)),
+    ]
+    assert cut[-5:] == segments[3:5] + cut[-3:]  # the gap and the skip list are untouched
+    assert (cut[-3].start, cut[-1].end) == (at(7), at(9))

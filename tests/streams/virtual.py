@@ -19,6 +19,7 @@ from mimecast_async.checkpoint import Checkpoint
 from mimecast_async.envelope import decode_envelope
 from mimecast_async.fanout import LogStream
 from mimecast_async.resources.logs import LOG_SPECS
+from mimecast_async.retry import RateGate
 from mimecast_async.testing import MimecastEmulator
 from mimecast_async.testing.wire import encode, envelope
 
@@ -51,10 +52,16 @@ class VirtualLoop(asyncio.SelectorEventLoop):
 class _Engine:
     """Answers from the emulator's log operations, one virtual second after each call."""
 
-    def __init__(self, emulator: MimecastEmulator) -> None:
+    def __init__(self, emulator: MimecastEmulator, *, quota_known: bool = False) -> None:
         self._operations = emulator._operations()
         self.requests = 0
+        self.first_round = 0  # requests sent at virtual time 0
         self.last_answer = 0.0
+        # the client's gate, as in Engine: the first request goes alone until it is answered
+        # (the emulator's log answers carry no quota headers, so then it opens for good)
+        self.gate = RateGate()
+        if quota_known:  # a client that has had an answer already
+            self.gate.release(None, status=200)
 
     async def call(
         self,
@@ -65,8 +72,13 @@ class _Engine:
         item_type: Any = Any,
         **_: Any,
     ) -> ApiResponse:
+        await self.gate.acquire()
         self.requests += 1
-        await asyncio.sleep(1.0)
+        self.first_round += asyncio.get_running_loop().time() == 0.0
+        try:
+            await asyncio.sleep(1.0)
+        finally:
+            self.gate.release(None, status=200)
         self.last_answer = asyncio.get_running_loop().time()
         result = self._operations[path](list(data or []), dict(meta or {}))
         body = encode(envelope(result.data, result.fail, pagination=result.pagination))
@@ -86,6 +98,7 @@ class VirtualPull:
     # records delivered at the virtual time of the last answer or later: what waited for the
     # slice finished last (in real time, the consumer delivers them after the pull is over)
     delivered_at_end: int
+    first_round: int  # requests sent at once at the start
 
 
 def pull_in_virtual_time(
@@ -98,12 +111,14 @@ def pull_in_virtual_time(
     page_size: int,
     checkpoint: Callable[[LogStream[Any]], Checkpoint] | None = None,
     log: str = "ttp_url",
+    quota_known: bool = False,
 ) -> VirtualPull:
     """Pull ``log`` records of ``[start, end)``; ``checkpoint`` builds one to resume from.
 
-    ``log`` is a key of ``LOG_SPECS``: ``search`` and ``audit`` page newest first.
+    ``log`` is a key of ``LOG_SPECS``: ``search`` and ``audit`` page newest first. The first
+    request goes alone, as through a new client's gate, unless ``quota_known``.
     """
-    engine = _Engine(emulator)
+    engine = _Engine(emulator, quota_known=quota_known)
     client: Any = _Client(engine)
     options: dict[str, Any] = {"start": start, "end": end, "page_size": page_size}
 
@@ -128,4 +143,4 @@ def pull_in_virtual_time(
         records, at_end = loop.run_until_complete(pull())
     finally:
         loop.close()
-    return VirtualPull(records, loop.now, engine.requests, at_end)
+    return VirtualPull(records, loop.now, engine.requests, at_end, engine.first_round)
