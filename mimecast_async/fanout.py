@@ -5,9 +5,9 @@ How a pull of ``[start, end)`` is split, and why:
 * The window starts as one equal time slice per cursor, two per cursor when ordered (whole
   seconds; every slice ends in a partial page, so no more than that). When the client's rate
   gate sends the first request alone (no answer has shown the quota yet), the other cursors
-  wait for its page instead of queueing behind it, and the slices nobody has started are cut
-  again at that page's density into whole pages less a quarter (``whole_page_slices``): their
-  last pages are then nearly full wherever the density holds. Traffic is rarely even (a
+  wait for its page instead of queueing behind it, and (oldest first) the slices nobody has
+  started are cut again at that page's density into whole pages less a quarter
+  (``whole_page_slices``): their last pages are then nearly full wherever the density holds. Traffic is rarely even (a
   phishing wave puts most of a day's clicks in one hour), so a slice is also split *while it is
   read*: the cursor cuts it at the timestamp it reached, keeps what it read, and queues the
   unread remainder as new slices. In ordered mode every slice but the one being delivered is cut
@@ -801,11 +801,9 @@ class LogStream(Generic[T]):
                 self._learn_inclusive(slot, stamps)
         if self._first_page:
             self._first_page = False
-            if len(stamps) == self.page_size and slot.rate is not None:
-                self._size_unread(slot.rate)  # the density of a full page
-            elif stamps and not page.next_token:  # the whole slice: its own density
-                span = (slot.segment.end - slot.segment.start).total_seconds()
-                self._size_unread(len(stamps) / max(span, 1.0))
+            rate = self._first_density(slot, stamps, finished=not page.next_token)
+            if rate:
+                self._size_unread(rate)
         records = self._owned(slot, page.items, stamps)
         next_token = page.next_token
         segment = slot.segment
@@ -842,6 +840,22 @@ class LogStream(Generic[T]):
             )
         slot.seen.add(next_token)
         slot.token = next_token
+
+    def _first_density(self, slot: _Slot, stamps: list[datetime], finished: bool) -> float | None:
+        """Records per second shown by the stream's first page, to size the slices by.
+
+        That of a full page, or of the whole slice if the page finished it. None newest first:
+        those slices are delivered once finished, reversed, and sized so they measured slower
+        (virtual ordered search, 100k records, page 100, seed 3: 475 rounds instead of 386).
+        """
+        if slot.direction <= 0 or not stamps:
+            return None
+        if len(stamps) == self.page_size:
+            return slot.rate
+        if finished:
+            span = (slot.segment.end - slot.segment.start).total_seconds()
+            return len(stamps) / max(span, 1.0)
+        return None
 
     def _size_unread(self, rate: float) -> None:
         """Cut the starting slices no cursor has read again, into whole pages at ``rate``.

@@ -129,6 +129,7 @@ def test_an_unordered_pull_starts_one_slice_per_cursor() -> None:
         ("search", 100_000, 100, 11, 1.75),
         ("audit", 20_000, 20, 11, 1.75),
         ("search", 20_000, 20, 3, 3),
+        ("search", 100_000, 100, 3, 3.2),
     ],
 )
 def test_an_ordered_newest_first_pull_keeps_its_cursors_busy(
@@ -141,7 +142,8 @@ def test_an_ordered_newest_first_pull_keeps_its_cursors_busy(
     buffer was full: 464 and 307 rounds for the first two pulls, where even pieces take 196
     and 164. A newest-first slice being delivered is only delivered once finished, so it is
     not cut sooner than the slices waiting behind it: doing so took the third pull (a slow
-    case, 334 rounds) to 449.
+    case, 334 rounds) to 449. Nor are the starting slices sized by the first page, as they are
+    oldest first: that took the fourth pull from 386 rounds to 475.
     """
     pull = _whole_range(seed, records, concurrency=8, ordered=True, page_size=page_size, log=log)
     assert pull.rounds <= factor * records / page_size / 8, pull
