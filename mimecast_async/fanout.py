@@ -4,10 +4,10 @@ How a pull of ``[start, end)`` is split, and why:
 
 * The window starts as one equal time slice per cursor, two per cursor when ordered (whole
   seconds; every slice ends in a partial page, so no more than that). When the client's rate
-  gate sends the first request alone (no answer has shown the quota yet), the other cursors
-  wait for its page instead of queueing behind it, and (oldest first) the slices nobody has
-  started are cut again at that page's density into whole pages less a quarter
-  (``whole_page_slices``): their last pages are then nearly full wherever the density holds. Traffic is rarely even (a
+  gate sends the first request alone (no answer has shown the quota yet), the other cursors wait
+  for its page instead of queueing behind it, and (oldest first) the slices nobody has started
+  are cut again at that page's density into whole pages less a quarter (``whole_page_slices``):
+  their last pages are then nearly full wherever the density holds. Traffic is rarely even (a
   phishing wave puts most of a day's clicks in one hour), so a slice is also split *while it is
   read*: the cursor cuts it at the timestamp it reached, keeps what it read, and queues the
   unread remainder as new slices. In ordered mode every slice but the one being delivered is cut
