@@ -27,8 +27,8 @@ How a pull of ``[start, end)`` is split, and why:
   page token between pages), so the pieces cut off a slow slice go to the next free cursor and
   no cursor waits while holding work. Unordered, it takes the slice with the most pages left;
   ordered, the slice being delivered, else one of the next slices that still holds more than
-  ``CHUNK_PAGES`` pages (so it is cut early), else the oldest. Every cursor starts at once,
-  however few slices a checkpoint resumes.
+  ``CHUNK_PAGES`` pages (so it is cut early), else the oldest. Every cursor starts at once
+  (after the gate's lone first request, above), however few slices a checkpoint resumes.
 * Each slice is queried with a window widened by one second on both sides and keeps only the
   records whose own timestamp falls in ``[slice.start, slice.end)``, so no record is lost or
   doubled whether the server treats from/to as inclusive or exclusive. Once a response shows a
