@@ -95,19 +95,13 @@ class Timeline:
 
     def second(self, index: int) -> int:
         """Epoch second of record ``index``."""
-        u = (index + 0.5) / self.records
-        cumulative = self._cumulative
-        j = min(bisect.bisect_right(cumulative, u) - 1, len(cumulative) - 2)
-        low, high = cumulative[j], cumulative[j + 1]
-        fraction = (u - low) / (high - low) if high > low else 0.0
-        offset = self._edges[j] + fraction * (self._edges[j + 1] - self._edges[j])
-        return self.start + min(int(offset), self.duration - 1)
+        return self.seconds((index,))[0]
 
     def seconds(self, indices: Sequence[int]) -> list[int]:
-        """:meth:`second` of every index in ``indices`` (in index order, either way), in one pass.
+        """Epoch seconds of ``indices`` (in index order, either way), in one pass.
 
-        The same arithmetic as :meth:`second`, with the density piece found again only when
-        an index leaves the current one: a page of a thousand records costs one search.
+        The density piece is searched again only when an index leaves the current one: a page
+        of a thousand records costs one search.
         """
         records, cumulative, edges = self.records, self._cumulative, self._edges
         last_piece = len(cumulative) - 2
@@ -173,12 +167,10 @@ class Selection:
 
     def index(self, position: int) -> int:
         """The record index of the ``position``-th match (0-based, oldest first)."""
-        rank = self._before + position
-        cycles, within = divmod(rank, len(self._residues))
-        return cycles * PROFILE_COUNT + self._residues[within]
+        return self.indices(range(position, position + 1))[0]
 
     def indices(self, positions: range) -> list[int]:
-        """:meth:`index` of every position in ``positions``."""
+        """The record indices of the matches at ``positions``."""
         residues, before = self._residues, self._before
         count = len(residues)
         if count == PROFILE_COUNT:  # no filter: every record matches
