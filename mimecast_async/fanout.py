@@ -117,7 +117,8 @@ _MIN_HEAD_PIECE_PAGES = 2.0
 _CLAIM_WINDOW = 4
 #: Pages aimed for per piece when a slice is cut: each piece ends in a partial page, so aim a
 #: little under a whole number of pages (the density estimate is never exact).
-_PIECE_PAGES = CHUNK_PAGES - 0.25
+_MARGIN_PAGES = 0.25
+_PIECE_PAGES = CHUNK_PAGES - _MARGIN_PAGES
 #: Less than this many pages left over after whole-page slices is not a slice of its own.
 _REST_PAGES = 0.05
 MAX_CONCURRENCY = 64
@@ -191,12 +192,17 @@ def whole_page_slices(segment: Segment, count: int, rate: float, page_size: int)
     pages are nearly full wherever the density holds.
     """
     pages = rate * (segment.end - segment.start).total_seconds() / page_size
-    piece = max(1.0, round(pages / count)) - (CHUNK_PAGES - _PIECE_PAGES)
+    piece = _under_whole_pages(pages / count)
     pieces = math.floor(pages / piece)
     if pages - pieces * piece > _REST_PAGES:
         pieces += 1  # the rest, a slice of its own
     span = timedelta(seconds=piece * page_size / rate)
     return split_near(segment, span, max(1, pieces), at_end=False)
+
+
+def _under_whole_pages(pages: float) -> float:
+    """``pages`` rounded to a whole number of pages (at least one), less the margin."""
+    return max(1.0, round(pages)) - _MARGIN_PAGES
 
 
 def split_at(segment: Segment, bounds: list[datetime]) -> list[Segment]:
@@ -869,11 +875,8 @@ class LogStream(Generic[T]):
         def flush() -> None:
             if len(run) > 1:
                 whole = Segment(run[0].segment.start, run[-1].segment.end)
-                for part in whole_page_slices(whole, len(run), rate, self.page_size):
-                    new_slot = _Slot(part)
-                    new_slot.rate = rate
-                    new_slot.left = self._span_pages(new_slot, rate)
-                    order.append(new_slot)
+                parts = whole_page_slices(whole, len(run), rate, self.page_size)
+                order.extend(self._new_slots(parts, rate))
             else:
                 order.extend(run)
             run.clear()
@@ -893,6 +896,14 @@ class LogStream(Generic[T]):
                 order.append(slot)
         flush()
         self._order[:] = order
+
+    def _new_slots(self, parts: list[Segment], rate: float) -> list[_Slot]:
+        """Slots for ``parts``, each assumed ``rate`` records per second until its first page."""
+        slots = [_Slot(part) for part in parts]
+        for slot in slots:
+            slot.rate = rate
+            slot.left = self._span_pages(slot, rate)
+        return slots
 
     def _waits(self, slot: _Slot) -> bool:
         """Whether the pages of ``slot`` wait for older slices (and may be packed).
@@ -1134,7 +1145,7 @@ class LogStream(Generic[T]):
             piece_pages, pieces = _PIECE_PAGES, min(wanted, self.concurrency + 1)
         else:
             # a whole number of pages each, less a quarter, as for CHUNK_PAGES pieces
-            piece_pages, pieces = max(1.0, round(estimate / shared)) - 0.25, shared
+            piece_pages, pieces = _under_whole_pages(estimate / shared), shared
             if self.ordered and slot.direction > 0 and piece_pages > _PIECE_PAGES:
                 # ordered oldest first, no bigger than CHUNK_PAGES pieces next to the cut, then
                 # the rest as one slice: the helpers read the records delivered next, instead of
@@ -1145,10 +1156,7 @@ class LogStream(Generic[T]):
         # is cut again, with its own density, if it turns out to hold more
         span = timedelta(seconds=piece_pages * self.page_size / rate)
         parts = split_near(remainder, span, pieces, at_end=slot.direction < 0)
-        new_slots = [_Slot(piece) for piece in parts]
-        for new_slot in new_slots:
-            new_slot.rate = rate  # until its own first page shows its density
-            new_slot.left = self._span_pages(new_slot, rate)
+        new_slots = self._new_slots(parts, rate)
         if slot.direction > 0:
             self._order[position + 1 : position + 1] = new_slots
         else:
