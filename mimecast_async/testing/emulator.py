@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from ..auth import HmacAuth, OAuth2Auth
@@ -29,6 +30,7 @@ from .operations import Operation
 from .paging import TokenQueries
 from .quota import QuotaBook, RateLimit
 from .siem import SiemFeed, SiemFile
+from .wire import encode
 
 __all__ = ["MimecastEmulator"]
 
@@ -273,7 +275,11 @@ class MimecastEmulator:
         wire = {_camel(name): value for name, value in filters.items()}
         inclusive = self.inclusive_end if inclusive_end is None else inclusive_end
         selection = source.select(_epoch(start), _epoch(end), wire, inclusive_end=inclusive)
-        return source.page(selection, 0, selection.total, oldest_first=True)
+        records = source.page(selection, 0, selection.total, oldest_first=True)
+        # as a client decodes them: the builders share tuples and pre-encoded parts between
+        # records (so the collector never traverses them), JSON has lists and objects
+        decoded: list[dict[str, Any]] = msgspec.json.decode(encode(records))
+        return decoded
 
     def siem_files(self) -> list[SiemFile]:
         """The SIEM files the feed serves, in order."""

@@ -21,7 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .wire import format_epoch
+import msgspec
+
+from .wire import encode, format_epoch
 
 __all__ = [
     "LOG_TYPES",
@@ -327,11 +329,16 @@ def _url_profiles(rng: random.Random) -> list[dict[str, Any]]:
     return profiles
 
 
+#: encoded once and shared: a list per record would make every record a container the garbage
+#: collector traverses, and its pauses (10 to 30 ms a pull) delayed the emulator's answers
+_BODY = msgspec.Raw(encode(["Body"]))
+
+
 def _url_record(i: int, when: str, p: dict[str, Any], h: int) -> dict[str, Any]:
     record: dict[str, Any] = p["template"].copy()  # the fields every record of p shares
     record["date"] = when
     record["url"] = f"https://{p['domain']}/r/{i:x}/{h & 0xFFFFFF:06x}"
-    record["emailPartsDescription"] = ["Body"]
+    record["emailPartsDescription"] = _BODY
     record["sendingIp"] = _ip(h)
     record["messageId"] = f"<url.{i}.{h & 0xFFFFFFFF:08x}@{p['domain']}>"
     return record
@@ -387,7 +394,7 @@ _SEARCH_FIELDS = ("senderAddress", "recipientAddress", "subject", "policy", "def
 
 
 def _impersonation_profiles(rng: random.Random) -> list[dict[str, Any]]:
-    profiles = []
+    profiles: list[dict[str, Any]] = []
     for number in range(PROFILE_COUNT):
         identifiers = sorted(rng.sample(_IDENTIFIERS, rng.randint(1, 3)))
         malicious = rng.random() < 0.3
@@ -409,6 +416,22 @@ def _impersonation_profiles(rng: random.Random) -> list[dict[str, Any]]:
                 "route": _ROUTES[_mix(number) % len(_ROUTES)],
             }
         )
+        similar = profiles[-1]["similar"]
+        # encoded once, as _BODY: lists would put every record of this profile under the
+        # garbage collector
+        profiles[-1]["identifiers_wire"] = msgspec.Raw(encode(identifiers))
+        profiles[-1]["results"] = msgspec.Raw(
+            encode(
+                [
+                    {
+                        "impersonationDomainSource": "similar_internal_domain",
+                        "stringSimilarToDomain": similar.split(".")[0],
+                        "similarDomain": similar,
+                        "checkerResult": "hit",
+                    }
+                ]
+            )
+        )
     return profiles
 
 
@@ -419,15 +442,8 @@ def _impersonation_record(i: int, when: str, p: dict[str, Any], h: int) -> dict[
         "action": p["action"],
         "definition": p["policy"],
         "hits": p["hits"],
-        "identifiers": p["identifiers"],
-        "impersonationResults": [
-            {
-                "impersonationDomainSource": "similar_internal_domain",
-                "stringSimilarToDomain": p["similar"].split(".")[0],
-                "similarDomain": p["similar"],
-                "checkerResult": "hit",
-            }
-        ],
+        "identifiers": p["identifiers_wire"],
+        "impersonationResults": p["results"],
         "messageId": f"<imp.{i}.{h & 0xFFFFFFFF:08x}@{p['senderAddress'].split('@')[1]}>",
         "recipientAddress": p["recipientAddress"],
         "senderAddress": p["senderAddress"],
