@@ -70,6 +70,7 @@ class _Engine:
         meta: dict[str, Any] | None = None,
         *,
         item_type: Any = Any,
+        keep_body: bool = False,
         **_: Any,
     ) -> ApiResponse:
         await self.gate.acquire()
@@ -82,7 +83,8 @@ class _Engine:
         self.last_answer = asyncio.get_running_loop().time()
         result = self._operations[path](list(data or []), dict(meta or {}))
         body = encode(envelope(result.data, result.fail, pagination=result.pagination))
-        return ApiResponse(decode_envelope(body, item_type), 200, {}, b"", None, None)
+        kept = body if keep_body else b""
+        return ApiResponse(decode_envelope(body, item_type), 200, {}, kept, None, None)
 
 
 @dataclass
