@@ -49,9 +49,11 @@ How a pull of ``[start, end)`` is split, and why:
   older remainder before it; each finished slice is reversed on delivery. The time order is the
   endpoint's, so a slice whose pages all share one timestamp takes the order another slice
   has shown.
-* Of the pages that wait for older slices, ``DECODED_PAGES`` per cursor (those delivered next)
-  stay decoded and the rest are held packed (compressed JSON, ``packing.py``): a tenth of the
-  memory of decoded records, for about 1.5 ms of CPU per 500-record page.
+* A page that waits for older slices is kept as its response body, decoded for its
+  timestamps only (its records are decoded when delivered: ``packing.RawPage``). Those delivered
+  next stay so within the memory of ``DECODED_PAGES`` decoded pages per cursor, and the rest are
+  compressed (``packing.py``): a tenth of the memory of decoded records, for about 1 ms of CPU
+  per 500-record page.
 * Unordered mode delivers each page as soon as it arrives, under the same bound.
 * The checkpoint lists the undelivered segments; a partly delivered segment is narrowed to its
   delivery point and carries the content hashes of the records already delivered at that exact
@@ -99,7 +101,8 @@ T = TypeVar("T")
 
 #: Pages a cursor reads from one slice before cutting it.
 CHUNK_PAGES = 4
-#: Pages per cursor that may wait decoded for older slices; the rest wait packed.
+#: Memory, in decoded pages per cursor, that pages waiting for older slices may take unpacked;
+#: the rest wait packed (compressed).
 DECODED_PAGES = 2
 #: A page kept as its response body takes this share of the memory of its decoded records
 #: (TTP URL, 500 records: 280 KB against 680 KB), in the budget of ``DECODED_PAGES``.
@@ -995,9 +998,9 @@ class LogStream(Generic[T]):
         self._pack_beyond_budget()
 
     def _pack_beyond_budget(self) -> None:
-        """Pack waiting pages, youngest first, until the decoded ones fit their budget.
+        """Pack waiting pages, youngest first, until the unpacked ones fit their budget.
 
-        The pages to be delivered next stay decoded (they are read soon anyway); those that
+        The pages to be delivered next stay unpacked (they are read soon anyway); those that
         will wait longest are packed.
         """
         unpacked = [

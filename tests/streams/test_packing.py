@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
+import mimecast_async as mc
 from mimecast_async import fanout
 from mimecast_async.fanout import DECODED_PAGES
 from mimecast_async.models.logs import ImpersonationLog, ImpersonationResult, TtpUrlLog
@@ -123,3 +124,84 @@ async def test_waiting_pages_beyond_the_decoded_budget_are_packed(
         assert packed_pages and peak_decoded > 0
     else:
         assert not packed_pages
+
+
+@pytest.mark.parametrize("name", ["ttp_url", "audit"])
+async def test_pages_that_wait_are_kept_as_their_response_body(name: str) -> None:
+    """Ordered, only the ascending slice being delivered holds decoded records.
+
+    Every other page waits as the body it came in (decoded for its timestamps only), so no
+    waiting record sits under the garbage collector; audit events page newest first, so even
+    the slice being delivered waits (it is reversed once finished).
+    """
+    kept_raw = 0
+
+    def watch(stream: Any) -> None:
+        nonlocal kept_raw
+        for position, slot in enumerate(stream._order):
+            for chunk in slot.chunks:
+                if isinstance(chunk, RawPage):
+                    kept_raw += 1
+                else:  # decoded: only the slice being delivered (newest first: once reversed)
+                    assert position == 0 and (slot.direction > 0 or slot.reversed), chunk
+
+    await pull_slowly(name, True, watch)
+    assert kept_raw
+
+
+@pytest.mark.parametrize("name", STREAMS)
+def test_a_raw_page_unpacks_to_the_records_it_keeps(name: str) -> None:
+    spec = LOG_SPECS[name]
+    emulator = MimecastEmulator(seed=4, records=300)
+    start, end = emulator.time_range
+    wire = emulator.expected(name, start, end)[:60]
+    records = msgspec.convert(wire, list[spec.record_type], strict=False)
+    data = [{spec.collection: wire}] if spec.collection else wire
+    body = msgspec.json.encode({"meta": {"status": 200}, "data": data, "fail": []})
+
+    def decode_body(raw: bytes) -> list[Any]:
+        decode_type, extract = (
+            fanout.nested_items(spec.collection, spec.record_type)
+            if spec.collection
+            else (spec.record_type, list)
+        )
+        return extract(fanout.decode_envelope(raw, decode_type).data)
+
+    meta = "next-token", "this-token", None, "req-1"
+    raw = RawPage(body, False, 10, 50, *meta)
+    packed = pack(raw)
+    assert packed.packed and len(packed.body) < len(body) // 3 and len(packed) == 40
+    for chunk in (raw, packed):
+        page = unpack(chunk, spec.record_type, decode_body)
+        assert page.items == records[10:50]
+        assert (page.next_token, page.token, page.request_id) == meta[:2] + meta[3:]
+    assert "RawPage(40 records" in repr(packed)
+    with pytest.raises(TypeError):
+        unpack(raw, spec.record_type)
+
+
+async def test_a_waiting_page_whose_records_do_not_decode_is_a_typed_error() -> None:
+    """Decoded at delivery, a record of the wrong shape raises ResponseDecodeError there."""
+    async with MimecastEmulator(seed=21, records=4_000) as emu:
+        source = emu.sources["ttp_url"]
+        build = source.builder
+        start, end = emu.time_range
+        middle = (start + (end - start) / 2).timestamp()
+
+        def broken(index: int, when: str, profile: Any, hashed: int) -> dict[str, Any]:
+            record = build(index, when, profile, hashed)
+            if source.timeline.second(index) > middle:
+                record["emailPartsDescription"] = 5  # not a list of strings
+            return record
+
+        source.builder = broken
+        async with mc.MimecastClient(emu.hmac_auth, base_url=emu.base_url) as client:
+            stream = client.logs.ttp_url(start=start, end=end, page_size=20, concurrency=4)
+            records = []
+            with pytest.raises(mc.ResponseDecodeError) as caught:
+                async for record in stream:
+                    records.append(record)
+    assert records and all(
+        record.date <= datetime.fromtimestamp(middle, timezone.utc) for record in records
+    )
+    assert caught.value.path == "/api/ttp/url/get-logs"
