@@ -151,6 +151,12 @@ class LogSpec:
     collection: str | None = None
     order_field: str | None = None
 
+    def page_types(self, record_type: Any) -> tuple[Any, Callable[[Any], list[Any]]]:
+        """How to decode ``data`` items of a page into ``record_type`` records: (type, extract)."""
+        if self.collection:
+            return nested_items(self.collection, record_type)
+        return record_type, list
+
 
 @functools.lru_cache(maxsize=32)
 def _stamp_type(record_type: Any, attribute: str) -> Any:
@@ -444,19 +450,11 @@ class LogStream(Generic[T]):
                 self.start, self.end, _initial_pieces(concurrency, self.ordered)
             )
         self._timestamp = operator.attrgetter(spec.timestamp)
-        self._decode_type, self._extract = (
-            nested_items(spec.collection, spec.record_type)
-            if spec.collection
-            else (spec.record_type, list)
-        )
+        self._decode_type, self._extract = spec.page_types(spec.record_type)
         # ordered, a page that waits is kept as its response body, decoded only for the
         # timestamps the schedule needs (packing.py): the decode type and extractor for those
         stamp_type = _stamp_type(spec.record_type, spec.timestamp) if self.ordered else None
-        self._stamps_only: tuple[Any, Callable[[Any], list[Any]]] | None = None
-        if stamp_type is not None:
-            self._stamps_only = (
-                nested_items(spec.collection, stamp_type) if spec.collection else (stamp_type, list)
-            )
+        self._stamps_only = None if stamp_type is None else spec.page_types(stamp_type)
         self._order: list[_Slot] = [_Slot(segment) for segment in segments]
         self._signal = _Signal()
         self._ready: deque[_Slot] = deque()  # unordered delivery queue, one entry per chunk

@@ -30,14 +30,19 @@ def _page(records: list[Any]) -> Page[Any]:
     )
 
 
-@pytest.mark.parametrize("name", STREAMS)
-def test_every_log_record_type_survives_packing_exactly(name: str) -> None:
+def _emulator_records(name: str, count: int) -> tuple[Any, list[Any], list[Any]]:
+    """(spec, wire records, decoded records): the first ``count`` records of ``name``."""
     spec = LOG_SPECS[name]
     emulator = MimecastEmulator(seed=4, records=300)
     start, end = emulator.time_range
-    wire = emulator.expected(name, start, end)[:200]
-    records = msgspec.convert(wire, list[spec.record_type], strict=False)
-    assert records
+    wire = emulator.expected(name, start, end)[:count]
+    assert len(wire) == count
+    return spec, wire, msgspec.convert(wire, list[spec.record_type], strict=False)
+
+
+@pytest.mark.parametrize("name", STREAMS)
+def test_every_log_record_type_survives_packing_exactly(name: str) -> None:
+    spec, _, records = _emulator_records(name, 200)
 
     packed = pack(_page(records))
     page = unpack(packed, spec.record_type)
@@ -151,20 +156,12 @@ async def test_pages_that_wait_are_kept_as_their_response_body(name: str) -> Non
 
 @pytest.mark.parametrize("name", STREAMS)
 def test_a_raw_page_unpacks_to_the_records_it_keeps(name: str) -> None:
-    spec = LOG_SPECS[name]
-    emulator = MimecastEmulator(seed=4, records=300)
-    start, end = emulator.time_range
-    wire = emulator.expected(name, start, end)[:60]
-    records = msgspec.convert(wire, list[spec.record_type], strict=False)
+    spec, wire, records = _emulator_records(name, 60)
     data = [{spec.collection: wire}] if spec.collection else wire
     body = msgspec.json.encode({"meta": {"status": 200}, "data": data, "fail": []})
 
     def decode_body(raw: bytes) -> list[Any]:
-        decode_type, extract = (
-            fanout.nested_items(spec.collection, spec.record_type)
-            if spec.collection
-            else (spec.record_type, list)
-        )
+        decode_type, extract = spec.page_types(spec.record_type)
         return extract(fanout.decode_envelope(raw, decode_type).data)
 
     meta = "next-token", "this-token", None, "req-1"
