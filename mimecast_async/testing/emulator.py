@@ -276,8 +276,8 @@ class MimecastEmulator:
         inclusive = self.inclusive_end if inclusive_end is None else inclusive_end
         selection = source.select(_epoch(start), _epoch(end), wire, inclusive_end=inclusive)
         records = source.page(selection, 0, selection.total, oldest_first=True)
-        # as a client decodes them: the builders share tuples and pre-encoded parts between
-        # records (so the collector never traverses them), JSON has lists and objects
+        # as a client decodes them: the builders share parts encoded once (msgspec.Raw, so the
+        # collector never traverses a record); JSON has lists and objects
         decoded: list[dict[str, Any]] = msgspec.json.decode(encode(records))
         return decoded
 

@@ -99,7 +99,7 @@ def test_records_are_deterministic_and_unique() -> None:
 
 def test_records_stay_out_of_the_garbage_collector() -> None:
     # a page of containers the collector tracks made its pauses (10 to 30 ms) delay the
-    # emulator's answers beyond their latency; the builders share tuples and encoded parts
+    # emulator's answers beyond their latency; the builders share parts encoded once
     for name, source in build_sources(2, 5_000, START, WEEK).items():
         selection = source.select(START, START + WEEK, {}, inclusive_end=True)
         page = source.page(selection, 0, 500, oldest_first=True)
