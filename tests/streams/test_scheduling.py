@@ -16,6 +16,8 @@ from mimecast_async.fanout import (
     ORDERED_BUFFER_PAGES,
     UNORDERED_BUFFER_PAGES,
     LogStream,
+    piece_margin,
+    split_near,
     whole_page_slices,
 )
 from mimecast_async.resources.logs import LOG_SPECS
@@ -234,3 +236,38 @@ def test_only_adjacent_unread_starting_slices_are_cut_again() -> None:
     ]
     assert cut[-5:] == segments[3:5] + cut[-3:]  # the gap and the skip list are untouched
     assert (cut[-3].start, cut[-1].end) == (at(7), at(9))
+
+
+def test_pieces_aim_a_quarter_under_whole_pages_until_the_pull_shows_better() -> None:
+    assert piece_margin([], 4) == 0.25
+    assert piece_margin([0.0] * 7, 4) == 0.25  # too few pieces to tell
+
+
+def test_steady_traffic_aims_a_tenth_under_whole_pages() -> None:
+    """Pieces that held what their density promised: a tenth of a page is margin enough."""
+    steady = [0.004 * ((index % 5) - 2) for index in range(32)]  # within half a percent
+    assert piece_margin(steady, 4) == 0.1
+
+
+def test_uneven_traffic_keeps_a_wider_margin() -> None:
+    """Sizes off by 5% either way: a 4-page piece aimed a tenth under would spill half the time."""
+    spread = [0.05 * ((index % 9) - 4) / 4 for index in range(32)]  # -5% to +5%, evenly
+    margin = piece_margin(spread, 4)
+    assert 0.2 <= margin <= 0.25
+    assert piece_margin(spread, 1) < margin  # a smaller piece misses by fewer records
+
+
+def test_pieces_cut_across_a_change_of_density_do_not_set_the_margin() -> None:
+    """A piece that ran into a burst (or out of one) misses by far more than any margin."""
+    steady = [0.002 * ((index % 3) - 1) for index in range(16)]
+    assert piece_margin(steady + [5.0, 40.0, -0.9, -0.97] * 4, 4) == 0.1
+
+
+def test_a_piece_is_never_longer_than_the_span_asked() -> None:
+    """Pieces are whole seconds: rounding a span up would push a piece past its last page."""
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    parts = split_near(
+        Segment(start, start + timedelta(hours=1)), timedelta(seconds=36.9), 4, False
+    )
+    assert [part.end - part.start for part in parts[:3]] == [timedelta(seconds=36)] * 3
+    assert parts[-1].end == start + timedelta(hours=1)
