@@ -142,6 +142,7 @@ _CLAIM_WINDOW = 4
 #: records. Until the pull has shown how well its density estimates hold, and at most, a
 #: quarter; at least a tenth (see :func:`piece_margin`).
 _MARGIN_PAGES = 0.25
+#: The margins tried, in hundredths of a page.
 _MARGINS = tuple(step / 100 for step in range(10, 26))
 #: Size errors of the latest pieces that set the margin, and how many it takes to trust them.
 _SIZE_ERRORS = 32
@@ -1291,23 +1292,23 @@ class LogStream(Generic[T]):
             # remainder takes the whole skip list and reads those records again
             remainder.skip_at, remainder.skip = segment.skip_at, segment.skip
             segment.skip_at, segment.skip = None, Counter()
-        chunk_pieces = self._piece_pages()
-        wanted = math.ceil(estimate / chunk_pieces)
+        chunk_piece_pages = self._piece_pages()
+        wanted = math.ceil(estimate / chunk_piece_pages)
         position = self._order.index(slot)
         if must_bound and wanted > shared:
             # up to one piece per cursor of a little under CHUNK_PAGES pages (so that each
             # one's last page is nearly full), then the rest as one slice
-            piece_pages, pieces = chunk_pieces, min(wanted, self.concurrency + 1)
+            piece_pages, pieces = chunk_piece_pages, min(wanted, self.concurrency + 1)
         else:
             # a whole number of pages each, less the margin, as for CHUNK_PAGES pieces
             piece_pages = _under_whole_pages(estimate / shared, self._size_errors)
             pieces = shared
-            if self.ordered and slot.direction > 0 and piece_pages > chunk_pieces:
+            if self.ordered and slot.direction > 0 and piece_pages > chunk_piece_pages:
                 # ordered oldest first, no bigger than CHUNK_PAGES pieces next to the cut, then
                 # the rest as one slice: the helpers read the records delivered next, instead of
                 # records spread over the window that would wait (packed) for them. (Newest
                 # first, the pieces next to the cut are delivered last: even pieces.)
-                piece_pages, pieces = chunk_pieces, shared + 1
+                piece_pages, pieces = chunk_piece_pages, shared + 1
         # pieces sized by the density where the cut is made; the last one takes the rest and
         # is cut again, with its own density, if it turns out to hold more
         span = timedelta(seconds=piece_pages * self.page_size / rate)
