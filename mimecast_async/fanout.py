@@ -216,13 +216,22 @@ def split_segment(segment: Segment, pieces: int) -> list[Segment]:
     return split_at(segment, [first + _SECOND * (seconds * i // pieces) for i in range(1, pieces)])
 
 
-def split_near(segment: Segment, span: timedelta, pieces: int, at_end: bool) -> list[Segment]:
-    """``pieces - 1`` parts of ``span`` (whole seconds) at one end of ``segment``, then the rest.
+def split_near(
+    segment: Segment, span: timedelta, pieces: int, at_end: bool, longest: timedelta | None = None
+) -> list[Segment]:
+    """``pieces - 1`` parts of ``span`` at one end of ``segment``, then the rest.
 
     The parts next to a cut are sized by the density just observed there; what lies further
-    away stays one slice, cut again when it is read, with the density seen then.
+    away stays one slice, cut again when it is read, with the density seen then. Parts are
+    whole seconds: ``span`` rounded up, unless that makes them longer than ``longest`` (the
+    time their whole pages take), then down. (Always down cost 11% more requests on a 3M-record
+    pull, where a second holds most of a page; always up, spills at 100-record pages.)
     """
-    step = max(_SECOND, timedelta(seconds=math.floor(span.total_seconds())))
+    seconds = span.total_seconds()
+    rounded = math.ceil(seconds)
+    if longest is not None and rounded > longest.total_seconds():
+        rounded = math.floor(seconds)
+    step = max(_SECOND, timedelta(seconds=rounded))
     bounds: list[datetime] = []
     if at_end:
         edge = _floor_second(segment.end)
@@ -255,7 +264,8 @@ def whole_page_slices(segment: Segment, count: int, rate: float, page_size: int)
     if pages - pieces * piece > _REST_PAGES:
         pieces += 1  # the rest, a slice of its own
     span = timedelta(seconds=piece * page_size / rate)
-    return split_near(segment, span, max(1, pieces), at_end=False)
+    longest = timedelta(seconds=math.ceil(piece) * page_size / rate)
+    return split_near(segment, span, max(1, pieces), at_end=False, longest=longest)
 
 
 def _under_whole_pages(pages: float, errors: Sequence[float] = ()) -> float:
@@ -996,7 +1006,7 @@ class LogStream(Generic[T]):
         Such a slice is delivered only once finished and reversed, so every slice after the
         oldest waits whole; one per cursor (not two) costs fewer partial pages and rounds
         (virtual ordered pulls of search and audit logs, 16 of them at pages of 20 to 500:
-        the rounds over the ideal summed 26.1, and 22.9 with half as many slices).
+        the rounds over the ideal summed 26.1, and 23.8 with half as many slices).
         """
         self._recut_unread(
             lambda whole, count: [
@@ -1312,7 +1322,8 @@ class LogStream(Generic[T]):
         # pieces sized by the density where the cut is made; the last one takes the rest and
         # is cut again, with its own density, if it turns out to hold more
         span = timedelta(seconds=piece_pages * self.page_size / rate)
-        parts = split_near(remainder, span, pieces, at_end=slot.direction < 0)
+        longest = timedelta(seconds=math.ceil(piece_pages) * self.page_size / rate)
+        parts = split_near(remainder, span, pieces, at_end=slot.direction < 0, longest=longest)
         new_slots = self._new_slots(parts, rate)
         if slot.direction > 0:
             self._order[position + 1 : position + 1] = new_slots

@@ -263,11 +263,12 @@ def test_pieces_cut_across_a_change_of_density_do_not_set_the_margin() -> None:
     assert piece_margin(steady + [5.0, 40.0, -0.9, -0.97] * 4, 4) == 0.1
 
 
-def test_a_piece_is_never_longer_than_the_span_asked() -> None:
-    """Pieces are whole seconds: rounding a span up would push a piece past its last page."""
+def test_pieces_round_to_whole_seconds_within_their_whole_pages() -> None:
+    """Up, unless that pushes a piece past the time its whole pages take; then down."""
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    parts = split_near(
-        Segment(start, start + timedelta(hours=1)), timedelta(seconds=36.9), 4, False
-    )
-    assert [part.end - part.start for part in parts[:3]] == [timedelta(seconds=36)] * 3
-    assert parts[-1].end == start + timedelta(hours=1)
+    hour = Segment(start, start + timedelta(hours=1))
+    span = timedelta(seconds=36.9)
+    for longest, expected in [(None, 37), (timedelta(seconds=37.5), 37), (span, 36)]:
+        parts = split_near(hour, span, 4, False, longest)
+        assert [part.end - part.start for part in parts[:3]] == [timedelta(seconds=expected)] * 3
+        assert parts[-1].end == hour.end

@@ -90,7 +90,7 @@ def test_the_first_page_sizes_the_starting_slices() -> None:
     Slices of equal time end in a partial page each, half a request wasted on average; cut at
     the first page's density into whole pages less a quarter, they waste about a quarter
     wherever that density holds. Ordered pulls of these six days cost 225 requests (180 rounds)
-    in all with equal slices, 219 (176 rounds) sized so, and 216 (174 rounds) once the pieces
+    in all with equal slices, 219 (176 rounds) sized so, and 216 (171 rounds) once the pieces
     aim under whole pages by the margin the pull's own pieces show (``piece_margin``).
     """
     pulls = [
@@ -147,7 +147,7 @@ def test_an_ordered_newest_first_pull_keeps_its_cursors_busy(
     oldest first: that took the fourth pull from 386 rounds to 475. Once the first page shows
     the order, the starting slices no cursor has read are merged in pairs, one per cursor:
     every slice after the oldest waits whole, so each extra one only costs a partial page. The
-    four pulls took 184, 176, 352 and 366 rounds with two per cursor, 178, 160, 239 and 223 so.
+    four pulls took 184, 176, 352 and 366 rounds with two per cursor, 185, 164, 263 and 234 so.
     """
     pull = _whole_range(seed, records, concurrency=8, ordered=True, page_size=page_size, log=log)
     assert pull.rounds <= factor * records / page_size / 8, pull
