@@ -263,9 +263,17 @@ def whole_page_slices(segment: Segment, count: int, rate: float, page_size: int)
     pieces = math.floor(pages / piece)
     if pages - pieces * piece > _REST_PAGES:
         pieces += 1  # the rest, a slice of its own
-    span = timedelta(seconds=piece * page_size / rate)
-    longest = timedelta(seconds=math.ceil(piece) * page_size / rate)
+    span, longest = _piece_spans(piece, rate, page_size)
     return split_near(segment, span, max(1, pieces), at_end=False, longest=longest)
+
+
+def _piece_spans(pages: float, rate: float, page_size: int) -> tuple[timedelta, timedelta]:
+    """The time ``pages`` take at ``rate`` records per second, and that of their whole pages."""
+    seconds_per_page = page_size / rate
+    return (
+        timedelta(seconds=pages * seconds_per_page),
+        timedelta(seconds=math.ceil(pages) * seconds_per_page),
+    )
 
 
 def _under_whole_pages(pages: float, errors: Sequence[float] = ()) -> float:
@@ -1064,10 +1072,6 @@ class LogStream(Generic[T]):
             self._size_errors.append(pages / slot.planned - 1.0)
         slot.planned = 0.0
 
-    def _piece_pages(self) -> float:
-        """The pages aimed for per piece next to a cut: ``CHUNK_PAGES`` less the margin."""
-        return CHUNK_PAGES - piece_margin(self._size_errors, CHUNK_PAGES)
-
     def _waits(self, slot: _Slot) -> bool:
         """Whether the pages of ``slot`` wait for older slices (and may be packed).
 
@@ -1302,7 +1306,7 @@ class LogStream(Generic[T]):
             # remainder takes the whole skip list and reads those records again
             remainder.skip_at, remainder.skip = segment.skip_at, segment.skip
             segment.skip_at, segment.skip = None, Counter()
-        chunk_piece_pages = self._piece_pages()
+        chunk_piece_pages = _under_whole_pages(CHUNK_PAGES, self._size_errors)
         wanted = math.ceil(estimate / chunk_piece_pages)
         position = self._order.index(slot)
         if must_bound and wanted > shared:
@@ -1321,8 +1325,7 @@ class LogStream(Generic[T]):
                 piece_pages, pieces = chunk_piece_pages, shared + 1
         # pieces sized by the density where the cut is made; the last one takes the rest and
         # is cut again, with its own density, if it turns out to hold more
-        span = timedelta(seconds=piece_pages * self.page_size / rate)
-        longest = timedelta(seconds=math.ceil(piece_pages) * self.page_size / rate)
+        span, longest = _piece_spans(piece_pages, rate, self.page_size)
         parts = split_near(remainder, span, pieces, at_end=slot.direction < 0, longest=longest)
         new_slots = self._new_slots(parts, rate)
         if slot.direction > 0:
